@@ -1,0 +1,166 @@
+"""Helpers for the hidden tests: the reference solutions and checks whose failures teach.
+
+Hidden tests run in the grader's own process (see ``runner``), never in the
+student's, so these comparisons use the grader's numpy on plain arrays that
+came out of the sandbox as data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from functools import cache
+from types import ModuleType
+
+import numpy as np
+
+from autograder import SOLUTIONS
+
+
+class StudentWarning(UserWarning):
+    """A warning raised inside the student's code, re-emitted in the grader."""
+
+
+@cache
+def _reference() -> ModuleType:
+    path = SOLUTIONS / "reference.py"
+    spec = importlib.util.spec_from_file_location("course_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Ref:
+    """``ref.softmax`` etc.: the reference implementation, loaded on first use."""
+
+    def __getattr__(self, name: str):
+        return getattr(_reference(), name)
+
+
+ref = _Ref()
+
+
+def rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def _fmt_shape(shape) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def as_array(actual, what: str) -> np.ndarray:
+    """``actual`` as a numeric array, or a failure that says what came back instead."""
+    if isinstance(actual, (list, tuple)) and not isinstance(actual, np.ndarray):
+        try:
+            arr = np.asarray(actual)
+        except ValueError:
+            arr = None
+        if arr is None or arr.dtype == object:
+            raise AssertionError(f"{what} should be a numpy array, but it is a {type(actual).__name__}.")
+        return arr
+    if actual is None:
+        raise AssertionError(f"{what} is None: did you forget a `return`?")
+    if isinstance(actual, (bool, int, float, complex, np.generic, np.ndarray)):
+        return np.asarray(actual)
+    raise AssertionError(f"{what} should be a numpy array, but it is a {type(actual).__name__}.")
+
+
+def check_shape(actual, shape: tuple, what: str, hint: str = "") -> np.ndarray:
+    arr = as_array(actual, what)
+    if arr.shape != tuple(shape):
+        msg = f"{what} has shape {_fmt_shape(arr.shape)}, expected {_fmt_shape(shape)}."
+        raise AssertionError(msg + (f" {hint}" if hint else ""))
+    return arr
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
+    if a.shape != b.shape:
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.allclose(a.astype(np.complex128), b.astype(np.complex128), rtol=rtol, atol=atol, equal_nan=True))
+
+
+def check_close(
+    actual,
+    expected,
+    what: str,
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    mistakes: dict[str, object] | None = None,
+    hint: str = "",
+) -> np.ndarray:
+    """Fail unless ``actual`` matches ``expected``; name the mistake when one fits.
+
+    ``mistakes`` maps a misconception ("softmax over the wrong axis?") to what a
+    solution with that misconception would return; the first that matches the
+    student's result becomes the message.
+    """
+    expected = np.asarray(expected)
+    arr = as_array(actual, what)
+    for message, wrong in (mistakes or {}).items():
+        wrong = np.asarray(wrong)
+        if not _close(wrong, expected, rtol, atol) and _close(arr, wrong, rtol, atol):
+            raise AssertionError(f"{what} is not right: {message}")
+    if arr.shape != expected.shape:
+        if arr.size == expected.size:
+            extra = " Same number of entries, different arrangement: a reshape or a transpose gone wrong?"
+        else:
+            extra = ""
+        raise AssertionError(
+            f"{what} has shape {_fmt_shape(arr.shape)}, expected {_fmt_shape(expected.shape)}.{extra}"
+            + (f" {hint}" if hint else "")
+        )
+    if arr.dtype.kind not in "biufc":
+        raise AssertionError(f"{what} should hold numbers, but its dtype is {arr.dtype}.")
+    finite = np.isfinite(expected)
+    bad_nan = np.isnan(arr) & ~np.isnan(expected)
+    if bad_nan.any():
+        where = tuple(int(i) for i in np.argwhere(bad_nan)[0])
+        raise AssertionError(
+            f"{what} contains NaN (first at index {where}) where the expected value is {expected[where]}."
+            + (f" {hint}" if hint else " Look for 0/0 or inf - inf in your computation.")
+        )
+    if _close(arr, expected, rtol, atol):
+        return arr
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(finite, np.abs(arr.astype(np.complex128) - expected), 0).real
+        mismatched = ~np.isclose(arr.astype(np.complex128), expected, rtol=rtol, atol=atol, equal_nan=True)
+    where = tuple(int(i) for i in np.argwhere(mismatched)[0])
+    got, want = arr[where], expected[where]
+    share = mismatched.mean()
+    raise AssertionError(
+        f"{what} does not match the expected values: {mismatched.sum()} of {mismatched.size} entries "
+        f"({share:.0%}) differ; the first is at index {where}: got {got!r}, expected {want!r}"
+        f" (largest difference {np.max(diff):.3g})." + (f" {hint}" if hint else "")
+    )
+
+
+def check(condition, message: str) -> None:
+    """``assert`` with a message that survives ``python -O``."""
+    if not condition:
+        raise AssertionError(message)
+
+
+def check_raises(exc_type: type, fn, *args, what: str = "", **kwargs) -> None:
+    """Fail unless ``fn(*args, **kwargs)`` raises ``exc_type``."""
+    try:
+        fn(*args, **kwargs)
+    except exc_type:
+        return
+    except Exception as e:  # noqa: BLE001
+        raise AssertionError(f"{what or 'the call'} should raise {exc_type.__name__}, but it raised {e!r}.") from None
+    raise AssertionError(f"{what or 'the call'} should raise {exc_type.__name__}, but it returned normally.")
+
+
+def without_warnings(fn, *args, what: str = "", **kwargs):
+    """Call ``fn`` and fail if it emits a warning (e.g. numpy's 'invalid value encountered')."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn(*args, **kwargs)
+    if caught:
+        raise AssertionError(
+            f"{what or 'the call'} emitted a warning: {caught[0].message}. "
+            "A fully-masked row should give zeros without dividing 0 by 0 or computing inf - inf."
+        )
+    return result

@@ -1,0 +1,140 @@
+"""solutions/ -> book/: student notebooks through nbgrader, and the reference module.
+
+``release`` regenerates ``book/<assignment>/`` from ``solutions/<assignment>/``
+and ``solutions/reference.py`` from the solution cells. Files are rewritten only
+when their content changes, so a second run on an unchanged tree touches nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from autograder import BOOK, SOLUTIONS
+from autograder.contract import NotebookContract, load_course
+
+CONFIG = Path(__file__).with_name("nbgrader_config.py")
+REFERENCE_HEADER = '''"""The course's reference solutions, generated from the solution cells of solutions/*/*.ipynb.
+
+DO NOT EDIT: change the notebooks, then run `make release`. Used by the hidden tests
+(through autograder.hidden.ref) and by the project's own test suite.
+"""
+
+import collections  # noqa: F401
+import functools  # noqa: F401
+import itertools  # noqa: F401
+import math  # noqa: F401
+import re  # noqa: F401
+
+import numpy as np  # noqa: F401
+'''
+BOOK_TEST_TAGS = ["raises-exception", "remove-output"]
+SKIP_DIRS = {".ipynb_checkpoints", "__pycache__"}
+
+
+class ReleaseError(RuntimeError):
+    """nbgrader refused to generate an assignment."""
+
+
+def _strip_delimiters(source: str) -> str:
+    lines = [ln for ln in source.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def reference_source(contracts: list[NotebookContract]) -> str:
+    parts = [REFERENCE_HEADER]
+    for c in contracts:
+        for gid in c.answers:
+            if gid.startswith("quiz_"):
+                continue
+            parts.append(f"\n# --- {c.assignment}/{c.notebook}.ipynb: {gid} ---\n")
+            parts.append(_strip_delimiters(c.answer_sources[gid]))
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _write_if_changed(path: Path, data: bytes, changed: list[Path]) -> None:
+    if path.exists() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    changed.append(path)
+
+
+def _postprocess(nb: dict) -> dict:
+    """Make a released notebook friendly for students and for the book build."""
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {})
+        nbg = meta.get("nbgrader", {})
+        gid = nbg.get("grade_id", "")
+        if cell["cell_type"] == "code" and nbg.get("grade"):
+            tags = meta.setdefault("tags", [])
+            tags.extend(t for t in BOOK_TEST_TAGS if t not in tags)
+        if cell["cell_type"] == "code" and nbg.get("solution") and gid.startswith("quiz_"):
+            # A quiz answer stays a plain assignment (`quiz_x = None`), not a raise.
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            lines = [ln for ln in src.splitlines() if "NotImplementedError" not in ln and ln.strip() != "# YOUR CODE HERE"]
+            cell["source"] = "\n".join(lines).rstrip()
+            nbg["checksum"] = _checksum(cell)
+    nb.get("metadata", {}).pop("widgets", None)
+    return nb
+
+
+def _checksum(cell: dict) -> str:
+    from nbgrader.utils import compute_checksum
+    from nbformat import from_dict
+
+    return compute_checksum(from_dict(cell))
+
+
+def _dump(nb: dict) -> bytes:
+    return (json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _nbgrader_api(root: Path):
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader(CONFIG.name, str(CONFIG.parent)).load_config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    return NbGraderAPI(config=config)
+
+
+def release(solutions: Path = SOLUTIONS, book: Path = BOOK) -> list[Path]:
+    """Regenerate book/ and solutions/reference.py; return the files that changed."""
+    contracts = load_course(solutions)
+    changed: list[Path] = []
+    _write_if_changed(solutions / "reference.py", reference_source(contracts).encode(), changed)
+    assignments = sorted({c.assignment for c in contracts})
+    # nbgrader shells out to `alembic`, which lives next to this interpreter.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    with tempfile.TemporaryDirectory(prefix="release-") as tmp:
+        root = Path(tmp)
+        for a in assignments:
+            shutil.copytree(solutions / a, root / "source" / a, ignore=shutil.ignore_patterns(*SKIP_DIRS))
+        api = _nbgrader_api(root)
+        for a in assignments:
+            result = api.generate_assignment(a, force=True)
+            if not result.get("success"):
+                raise ReleaseError(f"nbgrader could not release {a}: {result.get('error') or result.get('log')}")
+            out_dir = root / "release" / a
+            produced = set()
+            for src in sorted(out_dir.rglob("*")):
+                if src.is_dir() or SKIP_DIRS & set(src.parts):
+                    continue
+                rel = src.relative_to(out_dir)
+                produced.add(rel)
+                if src.suffix == ".ipynb":
+                    data = _dump(_postprocess(json.loads(src.read_text(encoding="utf-8"))))
+                else:
+                    data = src.read_bytes()
+                _write_if_changed(book / a / rel, data, changed)
+            for old in sorted((book / a).rglob("*.ipynb")):
+                if old.relative_to(book / a) not in produced and not SKIP_DIRS & set(old.parts):
+                    old.unlink()
+                    changed.append(old)
+    return changed

@@ -1,0 +1,352 @@
+"""Grade one submitted notebook: run its code in a sandbox, its tests in the grader.
+
+The student's cells run in a ``Sandbox``. The test cells come from the source
+notebook (never from the submission) and run here, in the trusted process:
+each graded name is bound to a proxy that calls into the sandbox and brings the
+result back as plain data. While one function is tested, every other graded
+function it might call is served by the reference, so one mistake is charged
+once.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import json
+import math
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from autograder.contract import NotebookContract
+from autograder.hidden import StudentWarning, ref
+from autograder.sandbox import Limits, Sandbox, SandboxCrashed, SandboxError, SandboxTimeout, StudentError
+
+ALLOWED_IMPORTS = {"numpy", "math", "re", "collections", "itertools", "functools"}
+MAX_NOTEBOOK_BYTES = 100 * 1024**2
+
+
+@dataclass
+class TestResult:
+    grade_id: str
+    target: str
+    points: float
+    max_points: float
+    status: str  # ok | failed | error | unanswered | timeout | missing | invalid
+    message: str = ""
+    output: str = ""
+
+
+@dataclass
+class CellLog:
+    name: str
+    ok: bool
+    message: str = ""
+    stdout: str = ""
+
+
+@dataclass
+class NotebookResult:
+    student_id: str
+    assignment: str
+    notebook: str
+    status: str  # graded | missing | invalid
+    reason: str = ""
+    graded_file: str = ""
+    tests: list[TestResult] = field(default_factory=list)
+    cells: list[CellLog] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def points(self) -> float:
+        return sum(t.points for t in self.tests)
+
+    @property
+    def max_points(self) -> float:
+        return sum(t.max_points for t in self.tests)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> NotebookResult:
+        d = json.loads(text)
+        d["tests"] = [TestResult(**t) for t in d["tests"]]
+        d["cells"] = [CellLog(**c) for c in d["cells"]]
+        return cls(**d)
+
+
+class InvalidNotebook(ValueError):
+    """The submitted file is not a notebook we can read."""
+
+
+def read_notebook(path: Path) -> dict:
+    """Parse a submitted notebook, upgrading nbformat 3; one-line reasons on failure."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InvalidNotebook("the file is empty")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebook(f"the file is {size / 1024**2:.0f} MB, over the {MAX_NOTEBOOK_BYTES // 1024**2} MB limit")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InvalidNotebook(f"the file is not UTF-8 text (byte {e.start})") from None
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InvalidNotebook(f"the file is not valid JSON ({e.msg} at line {e.lineno}); was it truncated?") from None
+    if not isinstance(nb, dict):
+        raise InvalidNotebook("the file is JSON but not a notebook")
+    if nb.get("nbformat") == 3 and isinstance(nb.get("worksheets"), list):
+        import nbformat
+
+        try:
+            nb = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
+        except Exception as e:  # noqa: BLE001 - any failure to convert is the notebook's
+            raise InvalidNotebook(f"nbformat 3 notebook that could not be upgraded ({e})") from None
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise InvalidNotebook("the file is JSON but not a notebook (no list of cells)")
+    if not cells:
+        raise InvalidNotebook("the notebook has no cells")
+    return nb
+
+
+def _cell_source(cell) -> str:
+    if not isinstance(cell, dict):
+        return ""
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        return "".join(s for s in src if isinstance(s, str))
+    return src if isinstance(src, str) else ""
+
+
+def _grade_id(cell) -> str | None:
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+    gid = nbg.get("grade_id") if isinstance(nbg, dict) else None
+    return gid if isinstance(gid, str) else None
+
+
+def _imports(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "__import__":
+            found.add("__import__()")
+    return found
+
+
+def build_program(contract: NotebookContract, nb: dict) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
+    """The cells to run for a submission: the course's setup cells, then the
+    student's answer cells and own cells, in the student's order. Returns
+    (program, answers by grade id, flags)."""
+    flags: list[str] = []
+    program = [(f"setup {i + 1}", src) for i, src in enumerate(contract.setup_sources)]
+    answers: dict[str, str] = {}
+    test_ids = {t.grade_id for t in contract.tests}
+    extra = 0
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        gid, src = _grade_id(cell), _cell_source(cell)
+        if gid in contract.answer_sources:
+            if gid in answers:
+                flags.append(f"answer cell {gid} appears twice; the first was graded")
+                continue
+            answers[gid] = src
+            program.append((gid, src))
+        elif gid in test_ids or gid in contract.locked_ids or src.strip() in contract.locked_sources:
+            continue  # the course's own cells: tests are run from the source, demos not at all
+        elif src.strip():
+            extra += 1
+            program.append((f"your cell {extra}", src))
+    missing = [a for a in contract.answers if a not in answers]
+    if missing:
+        flags.append("answer cells not found (deleted or metadata changed): " + ", ".join(missing))
+    foreign = set()
+    for name, src in program[len(contract.setup_sources) :]:
+        foreign |= _imports(src) - ALLOWED_IMPORTS
+    if foreign:
+        flags.append("imports outside the allowed modules: " + ", ".join(sorted(foreign)))
+    return program, answers, flags
+
+
+class Session:
+    """A sandbox with the student's program loaded; restarted and replayed after a kill."""
+
+    def __init__(self, program: list[tuple[str, str]], limits: Limits) -> None:
+        self.program, self.limits = program, limits
+        self.skip: set[int] = set()
+        self.log: dict[int, CellLog] = {}
+        self.sandbox: Sandbox | None = None
+
+    def ensure(self) -> Sandbox:
+        while self.sandbox is None or not self.sandbox.alive:
+            if self.sandbox is not None:
+                self.sandbox.close()
+            self.sandbox = Sandbox(self.limits)
+            for i, (name, src) in enumerate(self.program):
+                if i in self.skip:
+                    continue
+                try:
+                    reply = self.sandbox.exec(src, name)
+                except SandboxError as e:
+                    self.skip.add(i)
+                    reason = "did not finish in time" if isinstance(e, SandboxTimeout) else str(e)
+                    self.log.setdefault(i, CellLog(name, False, f"{reason}; the cell was skipped"))
+                    break
+                if i not in self.log:
+                    msg = "" if reply.ok else (reply.error.traceback or str(reply.error))
+                    self.log[i] = CellLog(name, reply.ok, msg, reply.stdout)
+        return self.sandbox
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+
+
+class RemoteFunction:
+    """Stands for a student's function in the grader; calls go to the sandbox."""
+
+    def __init__(self, session: Session, name: str, lend: dict) -> None:
+        self.session, self.__name__, self.lend = session, name, lend
+
+    def __call__(self, *args, **kwargs):
+        reply = self.session.ensure().call(self.__name__, args, kwargs, self.lend)
+        for w in reply.warnings:
+            warnings.warn(StudentWarning(w), stacklevel=2)
+        if not reply.ok:
+            raise reply.error
+        return reply.value
+
+    def __repr__(self) -> str:
+        return f"<your function {self.__name__}>"
+
+
+def _course_functions(names) -> dict:
+    lend = {}
+    for n in names:
+        fn = getattr(ref, n, None)
+        if callable(fn):
+            lend[n] = fn
+    return lend
+
+
+def run_tests(
+    contract: NotebookContract,
+    nb: dict,
+    limits: Limits = Limits(),
+    course_functions: tuple[str, ...] = (),
+) -> tuple[list[TestResult], list[CellLog], list[str], dict[str, str]]:
+    program, answers, flags = build_program(contract, nb)
+    session = Session(program, limits)
+    results: list[TestResult] = []
+    deadline = time.monotonic() + limits.notebook_seconds
+    try:
+        session.ensure()
+        try:
+            kinds = session.ensure().describe(list(contract.answers))
+        except SandboxError:
+            kinds = {}
+        lendable = _course_functions(course_functions or contract.answers)
+        bound: dict[str, object] = {}
+        for name in contract.answers:
+            kind = kinds.get(name, "missing")
+            if kind == "function":
+                bound[name] = RemoteFunction(session, name, {n: f for n, f in lendable.items() if n != name})
+            elif kind == "value":
+                try:
+                    reply = session.ensure().get(name)
+                    if reply.ok:
+                        bound[name] = reply.value
+                except SandboxError:
+                    pass
+        for test in contract.tests:
+            if time.monotonic() > deadline:
+                results.append(_result(test, "timeout", "the notebook's time limit was used up before this test ran"))
+                continue
+            results.append(_run_one(test, bound))
+    finally:
+        session.close()
+    cells = [session.log[i] for i in sorted(session.log)]
+    for log in cells:
+        if not log.ok and "skipped" in log.message:
+            flags.append(f"{log.name}: {log.message}")
+    return results, cells, flags, answers
+
+
+def _result(test, status: str, message: str = "", output: str = "") -> TestResult:
+    points = test.points if status == "ok" else 0.0
+    return TestResult(test.grade_id, test.target, points, test.points, status, message, output)
+
+
+def _run_one(test, bound: dict) -> TestResult:
+    ns = {"__builtins__": builtins, "__name__": "__test__", "np": np, "math": math, **bound}
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), warnings.catch_warnings():
+            warnings.simplefilter("ignore", StudentWarning)
+            exec(compile(test.source, f"<{test.grade_id}>", "exec"), ns)
+    except AssertionError as e:
+        return _result(test, "failed", str(e) or "a check failed", out.getvalue())
+    except StudentError as e:
+        if e.type_name == "NotImplementedError":
+            return _result(test, "unanswered", f"{test.target} is not implemented yet (it raises NotImplementedError).")
+        return _result(test, "error", f"{test.target} raised {e}\n{e.traceback}".strip(), out.getvalue())
+    except SandboxTimeout:
+        return _result(test, "timeout", f"{test.target} did not finish in time: an infinite loop, or far too slow?")
+    except SandboxCrashed as e:
+        return _result(test, "error", f"your code's process stopped while {test.target} ran: {e}")
+    except NameError as e:
+        if e.name == test.target:
+            return _result(test, "missing", f"no `{test.target}` was defined: was its cell deleted or renamed?")
+        return _result(test, "error", f"the test could not run: {e}")
+    except Exception as e:  # noqa: BLE001 - a result the test could not use is a failure of the answer
+        return _result(test, "failed", f"the test could not use your result: {type(e).__name__}: {e}", out.getvalue())
+    return _result(test, "ok", "", out.getvalue())
+
+
+def grade_notebook(
+    contract: NotebookContract,
+    student_id: str,
+    path: Path | None,
+    limits: Limits = Limits(),
+    course_functions: tuple[str, ...] = (),
+    flags: tuple[str, ...] = (),
+) -> NotebookResult:
+    """Grade one student's notebook for one source notebook; never raises for bad input."""
+    start = time.monotonic()
+    result = NotebookResult(student_id, contract.assignment, contract.notebook, "graded", flags=list(flags))
+    if path is None:
+        result.status, result.reason = "missing", "not submitted"
+        result.tests = [_result(t, "missing", "not submitted") for t in contract.tests]
+        return result
+    result.graded_file = path.name
+    try:
+        nb = read_notebook(path)
+    except (InvalidNotebook, OSError) as e:
+        result.status, result.reason = "invalid", str(e)
+        result.tests = [_result(t, "invalid", f"the notebook could not be read: {e}") for t in contract.tests]
+        result.flags.append(f"unreadable notebook: {e}")
+        return result
+    tests, cells, more_flags, answers = run_tests(contract, nb, limits, course_functions)
+    result.tests, result.cells, result.answers = tests, cells, answers
+    result.flags.extend(more_flags)
+    result.seconds = round(time.monotonic() - start, 3)
+    return result

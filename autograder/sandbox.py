@@ -1,0 +1,265 @@
+"""Run untrusted student code in a separate, limited process, behind one small interface.
+
+``Sandbox`` is the only way the grader touches student code: ``exec`` a cell,
+``describe``/``get`` names, ``call`` a function. Values cross as plain data
+(``codec``); functions the grader lends (reference dependencies, test
+callbacks) stay in the grader and are called back. A call that overruns its
+time kills the process; ``Session`` restarts it and replays the program.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import codec
+
+WORKER = Path(__file__).with_name("sandbox_worker.py")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-submission resource limits."""
+
+    cell_seconds: float = 20.0
+    call_seconds: float = 10.0
+    notebook_seconds: float = 120.0
+    memory_bytes: int = 3 * 1024**3
+    file_bytes: int = 16 * 1024**2
+    cpu_seconds: int = 300
+
+
+class SandboxError(Exception):
+    """The sandbox could not answer: it timed out, died or broke the protocol."""
+
+
+class SandboxTimeout(SandboxError):
+    pass
+
+
+class SandboxCrashed(SandboxError):
+    pass
+
+
+class StudentError(Exception):
+    """An exception raised by student code, re-created on the grader side."""
+
+    def __init__(self, type_name: str, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.type_name, self.message, self.traceback = type_name, message, traceback
+
+    def __str__(self) -> str:
+        return f"{self.type_name}: {self.message}" if self.message else self.type_name
+
+
+_ERROR_CLASSES: dict[str, type] = {}
+
+
+def student_error(info: dict) -> StudentError:
+    """A StudentError that is also an instance of the matching builtin exception,
+    so tests can ``except ValueError`` when the spec asks for one."""
+    name = str(info.get("type", "Exception"))
+    base = getattr(builtins, name, None)
+    if not (isinstance(base, type) and issubclass(base, Exception)):
+        base = None
+    cls = StudentError
+    if base is not None:
+        cls = _ERROR_CLASSES.get(name)
+        if cls is None:
+            cls = _ERROR_CLASSES[name] = type(f"Student{name}", (StudentError, base), {})
+    return cls(name, str(info.get("message", "")), str(info.get("traceback", "")))
+
+
+@dataclass
+class Reply:
+    ok: bool
+    value: object = None
+    stdout: str = ""
+    warnings: list[str] = field(default_factory=list)
+    error: StudentError | None = None
+
+
+def _limit(limits: Limits):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+
+    return apply
+
+
+def _env(home: str) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": home,
+        "TMPDIR": home,
+        "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+class Sandbox:
+    """One student's code in its own process. Not thread-safe; one call at a time."""
+
+    def __init__(self, limits: Limits = Limits()) -> None:
+        self.limits = limits
+        self.home = tempfile.mkdtemp(prefix="sandbox-")
+        to_child_r, self._w = os.pipe()
+        self._r, from_child_w = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", str(WORKER), str(to_child_r), str(from_child_w)],
+                pass_fds=(to_child_r, from_child_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=self.home,
+                env=_env(self.home),
+                start_new_session=True,
+                preexec_fn=_limit(limits),
+            )
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self.alive = True
+        self._lent: list = []
+
+    # -- transport -------------------------------------------------------
+    def _send(self, obj) -> None:
+        callables: list = []
+        data = codec.encode(obj, callables)
+        self._lent = callables
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._w, view) :]
+        except (BrokenPipeError, OSError):
+            self.kill()
+            raise SandboxCrashed("the student's process has exited") from None
+
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        chunks = []
+        while n:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._r], [], [], left)[0]:
+                self.kill()
+                raise SandboxTimeout("time limit exceeded")
+            b = os.read(self._r, min(n, 1 << 20))
+            if not b:
+                self.kill()
+                raise SandboxCrashed("the student's process has exited")
+            chunks.append(b)
+            n -= len(b)
+        return b"".join(chunks)
+
+    def _recv(self, deadline: float):
+        try:
+            msg = codec.read_message(lambda n: self._read_exact(n, deadline))
+            value = codec.decode(msg)
+        except codec.CodecError as e:
+            self.kill()
+            raise SandboxCrashed(f"the student's process sent a malformed reply ({e})") from None
+        if not isinstance(value, dict):
+            self.kill()
+            raise SandboxCrashed("the student's process sent a malformed reply")
+        return value
+
+    def _request(self, msg: dict, seconds: float) -> Reply:
+        if not self.alive:
+            raise SandboxCrashed("the student's process is not running")
+        deadline = time.monotonic() + seconds
+        self._send(msg)
+        lent = self._lent
+        while True:
+            reply = self._recv(deadline)
+            if reply.get("op") == "callback":
+                self._answer_callback(reply, lent)
+                continue
+            if reply.get("op") != "done":
+                self.kill()
+                raise SandboxCrashed("the student's process broke the protocol")
+            warnings = [str(w) for w in reply.get("warnings", [])][:20]
+            out = Reply(ok=bool(reply.get("ok")), stdout=str(reply.get("stdout", "")), warnings=warnings)
+            if out.ok:
+                out.value = reply.get("value")
+            else:
+                out.error = student_error(reply.get("error") or {})
+            return out
+
+    def _answer_callback(self, msg: dict, lent: list) -> None:
+        try:
+            fn = lent[int(msg["handle"])]
+            args, kwargs = msg.get("args", []), msg.get("kwargs", {})
+            if not isinstance(args, list) or not isinstance(kwargs, dict):
+                raise TypeError("bad callback arguments")
+            answer = {"op": "return", "ok": True, "value": fn(*args, **kwargs)}
+        except Exception as e:  # noqa: BLE001 - reported to the caller in the sandbox
+            answer = {"op": "return", "ok": False, "error": f"{type(e).__name__}: {e}"}
+        data = codec.encode(answer)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._w, view) :]
+        except OSError:
+            self.kill()
+            raise SandboxCrashed("the student's process has exited") from None
+
+    # -- the interface ---------------------------------------------------
+    def exec(self, source: str, name: str) -> Reply:
+        return self._request({"op": "exec", "source": source, "name": name}, self.limits.cell_seconds)
+
+    def describe(self, names: list[str]) -> dict[str, str]:
+        reply = self._request({"op": "describe", "names": list(names)}, self.limits.call_seconds)
+        kinds = reply.value if reply.ok else None
+        return {n: str(kinds.get(n, "missing")) for n in names} if isinstance(kinds, dict) else {}
+
+    def get(self, name: str) -> Reply:
+        return self._request({"op": "get", "name": name}, self.limits.call_seconds)
+
+    def call(self, name: str, args: tuple, kwargs: dict, overrides: dict | None = None) -> Reply:
+        msg = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs, "overrides": overrides or {}}
+        return self._request(msg, self.limits.call_seconds)
+
+    def kill(self) -> None:
+        """End the student's process and everything it started."""
+        if self.alive:
+            self.alive = False
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+
+    def close(self) -> None:
+        self.kill()
+        for fd in (self._r, self._w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
