@@ -164,3 +164,13 @@ def without_warnings(fn, *args, what: str = "", **kwargs):
             "A fully-masked row should give zeros without dividing 0 by 0 or computing inf - inf."
         )
     return result
+
+
+def quiz(answer, correct: str, explanation: str) -> None:
+    """Grade a multiple-choice answer; the explanation is printed either way."""
+    print(explanation)
+    if answer is None:
+        raise AssertionError("No answer given yet. " + explanation)
+    given = str(answer).strip().lower()
+    if given != correct:
+        raise AssertionError(f"Not quite ({given!r} is not the best answer). {explanation}")

@@ -104,11 +104,12 @@ def _nbgrader_api(root: Path):
     return NbGraderAPI(config=config)
 
 
-def release(solutions: Path = SOLUTIONS, book: Path = BOOK) -> list[Path]:
+def release(solutions: Path = SOLUTIONS, book: Path = BOOK, reference: Path | None = None) -> list[Path]:
     """Regenerate book/ and solutions/reference.py; return the files that changed."""
     contracts = load_course(solutions)
     changed: list[Path] = []
-    _write_if_changed(solutions / "reference.py", reference_source(contracts).encode(), changed)
+    reference = reference or solutions / "reference.py"
+    _write_if_changed(reference, reference_source(contracts).encode(), changed)
     assignments = sorted({c.assignment for c in contracts})
     # nbgrader shells out to `alembic`, which lives next to this interpreter.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"

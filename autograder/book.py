@@ -1,0 +1,86 @@
+"""Build the HTML book with Jupyter Book 1, then refuse to ship it if instructor material leaked in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from autograder import REPO, SOLUTIONS
+from autograder.contract import load_course
+
+
+class BookError(RuntimeError):
+    """The book did not build, or it contains something students must not see."""
+
+
+def solution_lines(solutions: Path = SOLUTIONS) -> set[str]:
+    """Distinctive lines of the reference solutions and hidden tests: none may appear in the book."""
+    import json
+
+    lines: set[str] = set()
+    for nb_path in sorted(solutions.glob("*/*.ipynb")):
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            for marker in (("### BEGIN SOLUTION", "### END SOLUTION"), ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")):
+                inside = False
+                for line in src.splitlines():
+                    if line.strip() == marker[0]:
+                        inside = True
+                    elif line.strip() == marker[1]:
+                        inside = False
+                    elif inside and _distinctive(line):
+                        lines.add(line.strip())
+    return lines
+
+
+def _distinctive(line: str) -> bool:
+    s = line.strip()
+    # Short or generic lines ("return x", "else:") also occur in prose and stubs.
+    return len(s) >= 24 and not s.startswith("#") and s not in {'"""', "'''"}
+
+
+def find_leaks(html_root: Path, solutions: Path = SOLUTIONS) -> list[str]:
+    """Every built file (html, _sources, downloads) that contains a solution or hidden-test line."""
+    import html as html_mod
+
+    needles = solution_lines(solutions)
+    leaks = []
+    for path in sorted(html_root.rglob("*")):
+        if path.is_dir():
+            continue
+        if path.suffix not in {".html", ".ipynb", ".py", ".md", ".txt", ".js", ".json"}:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        plain = html_mod.unescape(text)
+        for needle in needles:
+            if needle in text or needle in plain or json_escaped(needle) in text:
+                leaks.append(f"{path.relative_to(html_root)}: {needle}")
+                break
+        if "solutions/" in str(path.relative_to(html_root)):
+            leaks.append(f"{path.relative_to(html_root)}: a file from solutions/")
+    return leaks
+
+
+def json_escaped(s: str) -> str:
+    import json
+
+    return json.dumps(s)[1:-1]
+
+
+def build(strict: bool = True) -> Path:
+    """Run ``jupyter-book build`` on the repository root and check the result for leaks."""
+    load_course(SOLUTIONS)  # fail early on a broken contract
+    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(REPO), "--builder", "html"]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, cwd=REPO)
+    if proc.returncode != 0:
+        raise BookError(f"jupyter-book build failed (exit {proc.returncode}); see the warnings above")
+    html_root = REPO / "_build" / "html"
+    leaks = find_leaks(html_root)
+    if leaks:
+        raise BookError("the built book contains instructor material:\n  " + "\n  ".join(leaks[:20]))
+    print(f"book: {html_root / 'index.html'}")
+    return html_root

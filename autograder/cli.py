@@ -1,0 +1,72 @@
+"""Command line: `python -m autograder release` and `python -m autograder grade SUBMISSIONS --out OUT`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _release(args: argparse.Namespace) -> int:
+    from autograder import REPO
+    from autograder.release import release
+
+    changed = release()
+    for p in changed:
+        print(f"updated {p.relative_to(REPO)}")
+    print(f"release: {len(changed)} file(s) changed")
+    return 0
+
+
+def _book(args: argparse.Namespace) -> int:
+    from autograder.book import build
+
+    build(strict=not args.lenient)
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from autograder.grade import grade_class
+    from autograder.report import summary_table
+
+    result = grade_class(Path(args.submissions), Path(args.out), jobs=args.jobs, quiet=args.quiet)
+    assignments = list(dict.fromkeys(r.assignment for r in result.results))
+    print(summary_table(result.collection, result.results, assignments))
+    print(f"\n{len(result.collection.students)} students, {result.graded} notebook(s) graded now, "
+          f"{len(result.results) - result.graded} reused from an earlier run")
+    for name in ("grades.csv", "scores.csv", "feedback/"):
+        print(f"  {result.out / name}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("release", help="regenerate book/ (student notebooks) and solutions/reference.py")
+    p.set_defaults(run=_release)
+    p = sub.add_parser("book", help="build the HTML book into _build/html and check it for leaks")
+    p.add_argument("--lenient", action="store_true", help="do not treat Sphinx warnings as errors")
+    p.set_defaults(run=_book)
+    p = sub.add_parser("grade", help="grade a class of submitted notebooks")
+    p.add_argument("submissions", help="SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb, or a .zip of it")
+    p.add_argument("--out", required=True, help="output folder: grades.csv, scores.csv, feedback/")
+    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(run=_grade)
+    args = parser.parse_args(argv)
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    from autograder.book import BookError
+    from autograder.collect import CollectError
+    from autograder.contract import ContractError
+    from autograder.grade import GradeError
+    from autograder.release import ReleaseError
+
+    try:
+        return args.run(args)
+    except (BookError, CollectError, ContractError, GradeError, ReleaseError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: results graded so far are kept; run the same command to continue", file=sys.stderr)
+        return 130

@@ -1,0 +1,140 @@
+"""Find the submitted notebooks: SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb, or a .zip of it."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from autograder.contract import NotebookContract
+
+MAX_UNZIPPED_BYTES = 2 * 1024**3
+
+
+class CollectError(ValueError):
+    """SUBMISSIONS cannot be used at all (one-line reason for the user)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One (student, source notebook) pair; ``path`` is None when nothing was submitted."""
+
+    student_id: str
+    contract: NotebookContract
+    path: Path | None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass
+class Collection:
+    students: list[str]
+    submissions: list[Submission]
+    notes: list[str] = field(default_factory=list)  # class-level remarks
+
+
+def safe_extract(archive: Path, dest: Path) -> Path:
+    """Unpack a .zip refusing absolute paths, ``..``, links and zip bombs."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise CollectError(f"{archive} is not a readable .zip file ({e})") from None
+    with zf:
+        total = 0
+        for info in zf.infolist():
+            name = PurePosixPath(info.filename.replace("\\", "/"))
+            mode = info.external_attr >> 16
+            if name.is_absolute() or ".." in name.parts or stat.S_ISLNK(mode):
+                continue  # hostile entry: skipped, never written outside dest
+            total += info.file_size
+            if total > MAX_UNZIPPED_BYTES:
+                raise CollectError(f"{archive} unpacks to more than {MAX_UNZIPPED_BYTES // 1024**3} GB")
+            target = dest.joinpath(*name.parts)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out)
+    return dest
+
+
+def _find_root(base: Path, assignments: set[str]) -> Path:
+    """The folder whose children are students: the shallowest one with <student>/<assignment>/."""
+    frontier = [base]
+    for _ in range(4):
+        for d in frontier:
+            for student in _dirs(d):
+                if any(sub.name in assignments for sub in _dirs(student)):
+                    return d
+        frontier = [c for d in frontier for c in _dirs(d)]
+    return base
+
+
+def _dirs(d: Path) -> list[Path]:
+    try:
+        return sorted(p for p in d.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", "__")))
+    except OSError:
+        return []
+
+
+def _pick(folder: Path, expected: str) -> tuple[Path | None, tuple[str, ...]]:
+    exact = folder / f"{expected}.ipynb"
+    if exact.is_file() and not exact.is_symlink():
+        return exact, ()
+    candidates = sorted(
+        p for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts
+    )
+    if not candidates:
+        return None, ()
+    # "Copy of attention.ipynb", "attention (1).ipynb": prefer names containing the expected stem.
+    named = [p for p in candidates if expected.lower() in p.stem.lower()]
+    chosen = (named or candidates)[0]
+    return chosen, (f"graded {chosen.name!r} in place of the expected {expected}.ipynb",)
+
+
+def collect(submissions: Path, course: list[NotebookContract], workdir: Path) -> Collection:
+    submissions = Path(submissions)
+    if not submissions.exists():
+        raise CollectError(f"{submissions} does not exist")
+    if submissions.is_file():
+        if submissions.suffix.lower() != ".zip":
+            raise CollectError(f"{submissions} is a file but not a .zip")
+        dest = workdir / "unzipped"
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        submissions = safe_extract(submissions, dest)
+    assignments = {c.assignment for c in course}
+    root = _find_root(submissions, assignments)
+    students = [d.name for d in _dirs(root)]
+    notes = []
+    if not students:
+        raise CollectError(f"no student folders found in {submissions}")
+    items = []
+    for student in students:
+        sdir = root / student
+        known = {d.name for d in _dirs(sdir)}
+        for extra in sorted(known - assignments):
+            notes.append(f"{student}: ignored folder {extra!r} (not an assignment of this course)")
+        for c in course:
+            folder = sdir / c.assignment
+            path, flags = _pick(folder, c.notebook) if folder.is_dir() else (None, ())
+            items.append(Submission(student, c, path, flags))
+    return Collection(students=students, submissions=items, notes=notes)
+
+
+def digest(path: Path | None) -> str:
+    """A content hash used to resume and to skip unchanged submissions."""
+    import hashlib
+
+    if path is None:
+        return "missing"
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+__all__ = ["Collection", "CollectError", "Submission", "collect", "digest", "safe_extract"]

@@ -1,0 +1,176 @@
+"""Grade a whole class: collect, grade each notebook (in parallel, resumably), report."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import SOLUTIONS
+from autograder.collect import Collection, Submission, collect, digest
+from autograder.contract import NotebookContract, load_course
+from autograder.report import write_reports
+from autograder.runner import NotebookResult, TestResult, grade_notebook
+from autograder.sandbox import Limits
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+class GradeError(RuntimeError):
+    """Grading could not run at all."""
+
+
+@dataclass
+class ClassResult:
+    collection: Collection
+    results: list[NotebookResult]
+    out: Path
+    graded: int  # notebooks graded in this run (the rest came from a previous run)
+
+
+def fingerprint(solutions: Path) -> str:
+    """Changes whenever the grader, the tests or the reference change: old results are then stale."""
+    h = hashlib.sha256()
+    files = sorted(PACKAGE.glob("*.py")) + sorted(solutions.glob("*/*.ipynb")) + [solutions / "reference.py"]
+    for f in files:
+        if f.exists():
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _result_path(out: Path, sub: Submission) -> Path:
+    key = hashlib.sha256(f"{sub.student_id}\0{sub.contract.assignment}\0{sub.contract.notebook}".encode()).hexdigest()
+    return out / "_results" / f"{key[:24]}.json"
+
+
+def _task(sub: Submission, limits: Limits, course_functions: tuple[str, ...]) -> str:
+    try:
+        result = grade_notebook(sub.contract, sub.student_id, sub.path, limits, course_functions, sub.flags)
+    except Exception as e:  # noqa: BLE001 - a grader bug must cost one notebook, not the class
+        result = _failed(sub, f"the grader failed on this notebook: {type(e).__name__}: {e}")
+    return result.to_json()
+
+
+def _failed(sub: Submission, reason: str) -> NotebookResult:
+    tests = [TestResult(t.grade_id, t.target, 0.0, t.points, "error", reason) for t in sub.contract.tests]
+    return NotebookResult(
+        sub.student_id, sub.contract.assignment, sub.contract.notebook, "error", reason, tests=tests, flags=[reason]
+    )
+
+
+class Progress:
+    """A bar with rate and ETA on a terminal; plain lines otherwise."""
+
+    def __init__(self, total: int, stream=sys.stderr) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+        self.tty = stream.isatty()
+        self.start = time.monotonic()
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        elapsed = time.monotonic() - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate else 0.0
+        if self.tty:
+            width = 30
+            filled = int(width * self.done / max(self.total, 1))
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                f"{rate:5.1f} nb/s ETA {eta:4.0f}s "
+            )
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"graded {self.done}/{self.total} ({rate:.1f} nb/s) {label}\n")
+        self.stream.flush()
+
+
+def grade_class(
+    submissions: Path,
+    out: Path,
+    *,
+    jobs: int | None = None,
+    limits: Limits = Limits(),
+    solutions: Path = SOLUTIONS,
+    quiet: bool = False,
+) -> ClassResult:
+    """Grade every student's notebooks under ``submissions`` into ``out``.
+
+    Args:
+        submissions: nbgrader's submitted layout, or a .zip of it (never modified).
+        out: output folder; results already there for unchanged notebooks are reused.
+        jobs: parallel workers (default: all cores).
+    Raises:
+        GradeError, CollectError: when grading cannot run at all.
+    """
+    out = Path(out)
+    if out.resolve() == Path(submissions).resolve() or Path(submissions).resolve() in out.resolve().parents:
+        raise GradeError("--out must not be inside the submissions folder (it is never modified)")
+    course = load_course(solutions)
+    if not course:
+        raise GradeError(f"no source notebooks found in {solutions}")
+    if not (solutions / "reference.py").exists():
+        raise GradeError("solutions/reference.py is missing: run `python -m autograder release` first")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "_results").mkdir(exist_ok=True)
+    collection = collect(submissions, course, out / "_work")
+    course_functions = tuple(a for c in course for a in c.answers if not a.startswith("quiz_"))
+    stamp = fingerprint(solutions)
+    results: dict[int, NotebookResult] = {}
+    todo: list[tuple[int, Submission, str]] = []
+    for i, sub in enumerate(collection.submissions):
+        key = f"{stamp}:{digest(sub.path)}:{sub.path.name if sub.path else ''}"
+        cached = _load(_result_path(out, sub), key)
+        if cached is not None:
+            results[i] = cached
+        else:
+            todo.append((i, sub, key))
+    progress = Progress(len(todo), stream=open(os.devnull, "w") if quiet else sys.stderr)  # noqa: SIM115
+    jobs = max(1, jobs or os.cpu_count() or 1)
+
+    def store(i: int, sub: Submission, key: str, text: str) -> None:
+        result = NotebookResult.from_json(text)
+        results[i] = result
+        _save(_result_path(out, sub), key, text)
+        progress.step(f"{sub.student_id}/{sub.contract.assignment}: {result.points:g}/{result.max_points:g}")
+
+    if jobs == 1 or len(todo) <= 1:
+        for i, sub, key in todo:
+            store(i, sub, key, _task(sub, limits, course_functions))
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            futures = {pool.submit(_task, sub, limits, course_functions): (i, sub, key) for i, sub, key in todo}
+            for fut in as_completed(futures):
+                i, sub, key = futures[fut]
+                try:
+                    text = fut.result()
+                except Exception as e:  # noqa: BLE001 - a dead worker costs one notebook
+                    text = _failed(sub, f"the grading worker died: {type(e).__name__}: {e}").to_json()
+                store(i, sub, key, text)
+    ordered = [results[i] for i in range(len(collection.submissions))]
+    write_reports(out, course, collection, ordered)
+    shutil.rmtree(out / "_work", ignore_errors=True)
+    return ClassResult(collection, ordered, out, graded=len(todo))
+
+
+def _load(path: Path, key: str) -> NotebookResult | None:
+    try:
+        head, text = path.read_text(encoding="utf-8").split("\n", 1)
+        return NotebookResult.from_json(text) if head == key else None
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _save(path: Path, key: str, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{key}\n{text}", encoding="utf-8")
+    os.replace(tmp, path)  # atomic: a killed run never leaves half a result
+
+
+__all__ = ["ClassResult", "GradeError", "NotebookContract", "grade_class"]

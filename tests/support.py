@@ -1,0 +1,84 @@
+"""Test support: build submissions from the released notebooks, run the real CLI."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from autograder import BOOK, REPO, SOLUTIONS
+from autograder.contract import NotebookContract, load_course
+
+
+def course() -> list[NotebookContract]:
+    return load_course(SOLUTIONS)
+
+
+def reference_answers(contract: NotebookContract) -> dict[str, str]:
+    """The solution cells as a student would write them (delimiters removed)."""
+    return {
+        gid: "\n".join(
+            ln for ln in src.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+        )
+        for gid, src in contract.answer_sources.items()
+    }
+
+
+def released(contract: NotebookContract) -> dict:
+    return json.loads((BOOK / contract.assignment / f"{contract.notebook}.ipynb").read_text(encoding="utf-8"))
+
+
+def fill(contract: NotebookContract, answers: dict[str, str]) -> dict:
+    """The released notebook with the given answer cells replaced, as a student would submit it."""
+    nb = copy.deepcopy(released(contract))
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell["source"] = answers[gid]
+    return nb
+
+
+def solved(contract: NotebookContract, **overrides: str) -> dict:
+    """A fully correct submission, except for the answer cells given as overrides."""
+    return fill(contract, {**reference_answers(contract), **overrides})
+
+
+def write_submission(root: Path, student: str, contract: NotebookContract, nb: dict | bytes | str) -> Path:
+    path = root / student / contract.assignment / f"{contract.notebook}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(nb, dict):
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+    elif isinstance(nb, bytes):
+        path.write_bytes(nb)
+    else:
+        path.write_text(nb, encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def scores_by_student(out: Path) -> dict[str, dict[str, dict[str, str]]]:
+    """scores.csv as {student: {grade_id: row}}."""
+    table: dict[str, dict[str, dict[str, str]]] = {}
+    for row in read_csv(out / "scores.csv"):
+        table.setdefault(row["student_id"], {})[row["grade_id"]] = row
+    return table
+
+
+def grades_by_student(out: Path) -> dict[str, dict[str, str]]:
+    return {row["student_id"]: row for row in read_csv(out / "grades.csv")}
+
+
+__all__ = ["REPO", "SOLUTIONS", "BOOK"]

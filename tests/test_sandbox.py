@@ -1,0 +1,78 @@
+"""Student code runs in its own limited process and can only hand back data."""
+
+import time
+
+import numpy as np
+import pytest
+
+from autograder.sandbox import Limits, Sandbox, SandboxCrashed, SandboxTimeout
+
+FAST = Limits(cell_seconds=3, call_seconds=2)
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox(FAST) as sb:
+        yield sb
+
+
+def test_a_function_defined_in_a_cell_can_be_called_with_arrays(sandbox):
+    assert sandbox.exec("import numpy as np\ndef double(x):\n    return 2 * x", "cell").ok
+    reply = sandbox.call("double", (np.arange(3),), {})
+    assert reply.ok and np.array_equal(reply.value, [0, 2, 4])
+
+
+def test_exceptions_come_back_as_instances_of_the_builtin_type(sandbox):
+    sandbox.exec("def bad(x):\n    raise ValueError('no ' + str(x))", "cell")
+    reply = sandbox.call("bad", (1,), {})
+    assert not reply.ok and isinstance(reply.error, ValueError) and "no 1" in str(reply.error)
+    assert "<cell>" in reply.error.traceback
+
+
+def test_lent_functions_run_in_the_grader_and_shadow_the_students(sandbox):
+    sandbox.exec("def helper(x):\n    return -1\ndef outer(x):\n    return helper(x) + 1", "cell")
+    assert sandbox.call("outer", (1,), {}).value == 0
+    assert sandbox.call("outer", (1,), {}, overrides={"helper": lambda x: 10 * x}).value == 11
+    assert sandbox.call("outer", (1,), {}).value == 0, "the override must not outlive the call"
+
+
+def test_an_infinite_loop_times_out_and_kills_the_process(sandbox):
+    sandbox.exec("def spin():\n    while True:\n        pass", "cell")
+    start = time.monotonic()
+    with pytest.raises(SandboxTimeout):
+        sandbox.call("spin", (), {})
+    assert time.monotonic() - start < FAST.call_seconds + 2
+    assert not sandbox.alive
+
+
+def test_os_exit_is_a_crash_not_a_grader_failure(sandbox):
+    sandbox.exec("import os\ndef die():\n    os._exit(3)", "cell")
+    with pytest.raises(SandboxCrashed):
+        sandbox.call("die", (), {})
+
+
+def test_sys_exit_is_reported_as_an_error(sandbox):
+    sandbox.exec("import sys\ndef leave():\n    sys.exit(0)", "cell")
+    reply = sandbox.call("leave", (), {})
+    assert not reply.ok and reply.error.type_name == "SystemExit"
+
+
+def test_output_is_captured_and_bounded(sandbox):
+    reply = sandbox.exec("for i in range(10**5):\n    print('spam spam spam')", "cell")
+    assert reply.ok and len(reply.stdout) < 25_000 and "dropped" in reply.stdout
+
+
+def test_memory_bombs_fail_inside_the_sandbox(sandbox):
+    reply = sandbox.exec("x = bytearray(8 * 1024**3)", "cell")
+    assert not reply.ok and reply.error.type_name == "MemoryError"
+
+
+def test_a_result_that_is_not_data_is_an_error_not_an_object(sandbox):
+    sandbox.exec("class Liar:\n    def __eq__(self, other):\n        return True\ndef f():\n    return Liar()", "c")
+    reply = sandbox.call("f", (), {})
+    assert not reply.ok and reply.error.type_name == "UnsupportedResult"
+
+
+def test_ipython_magics_do_not_break_a_cell(sandbox):
+    assert sandbox.exec("%matplotlib inline\n!pip list\nx = 1", "cell").ok
+    assert sandbox.describe(["x", "y"]) == {"x": "value", "y": "missing"}
