@@ -1,0 +1,38 @@
+"""A catalogue of realistic wrong answers, and of correct answers written differently.
+
+Each chapter module defines ``ASSIGNMENT``, ``MISTAKES`` and ``ALTERNATIVES``.
+The suite grades each through the real ``grade`` command: every mistake must
+lose points on its own function, with feedback that names the misconception;
+every alternative must get full marks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mistake:
+    function: str  # grade id of the answer cell it replaces
+    slug: str
+    misconception: str
+    source: str
+    feedback: tuple[str, ...]  # any of these words (lower case) in the feedback names the mistake
+
+
+@dataclass(frozen=True)
+class Alternative:
+    function: str
+    slug: str
+    source: str
+
+
+def catalogue() -> dict[str, tuple[list[Mistake], list[Alternative]]]:
+    """{assignment: (mistakes, alternatives)} for every chapter module in this package."""
+    out = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        out[module.ASSIGNMENT] = (list(module.MISTAKES), list(module.ALTERNATIVES))
+    return out
