@@ -23,7 +23,10 @@ def solution_lines(solutions: Path = SOLUTIONS) -> set[str]:
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
         for cell in nb["cells"]:
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            for marker in (("### BEGIN SOLUTION", "### END SOLUTION"), ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")):
+            for marker in (
+                ("### BEGIN SOLUTION", "### END SOLUTION"),
+                ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
+            ):
                 inside = False
                 for line in src.splitlines():
                     if line.strip() == marker[0]:

@@ -32,8 +32,10 @@ def _grade(args: argparse.Namespace) -> int:
     result = grade_class(Path(args.submissions), Path(args.out), jobs=args.jobs, quiet=args.quiet)
     assignments = list(dict.fromkeys(r.assignment for r in result.results))
     print(summary_table(result.collection, result.results, assignments))
-    print(f"\n{len(result.collection.students)} students, {result.graded} notebook(s) graded now, "
-          f"{len(result.results) - result.graded} reused from an earlier run")
+    print(
+        f"\n{len(result.collection.students)} students, {result.graded} notebook(s) graded now, "
+        f"{len(result.results) - result.graded} reused from an earlier run"
+    )
     for name in ("grades.csv", "scores.csv", "feedback/"):
         print(f"  {result.out / name}")
     return 0

@@ -74,7 +74,9 @@ def _find_root(base: Path, assignments: set[str]) -> Path:
 
 def _dirs(d: Path) -> list[Path]:
     try:
-        return sorted(p for p in d.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", "__")))
+        return sorted(
+            p for p in d.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", "__"))
+        )
     except OSError:
         return []
 

@@ -16,7 +16,7 @@ from autograder.collect import Collection, Submission, collect, digest
 from autograder.contract import NotebookContract, load_course
 from autograder.report import write_reports
 from autograder.runner import NotebookResult, TestResult, grade_notebook
-from autograder.sandbox import Limits
+from autograder.sandbox import Isolation, Limits, default_isolation, probe_isolation
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -49,9 +49,9 @@ def _result_path(out: Path, sub: Submission) -> Path:
     return out / "_results" / f"{key[:24]}.json"
 
 
-def _task(sub: Submission, limits: Limits, course_functions: tuple[str, ...]) -> str:
+def _task(sub: Submission, limits: Limits, course_functions: tuple[str, ...], isolation: Isolation | None) -> str:
     try:
-        result = grade_notebook(sub.contract, sub.student_id, sub.path, limits, course_functions, sub.flags)
+        result = grade_notebook(sub.contract, sub.student_id, sub.path, limits, course_functions, sub.flags, isolation)
     except Exception as e:  # noqa: BLE001 - a grader bug must cost one notebook, not the class
         result = _failed(sub, f"the grader failed on this notebook: {type(e).__name__}: {e}")
     return result.to_json()
@@ -81,8 +81,7 @@ class Progress:
             width = 30
             filled = int(width * self.done / max(self.total, 1))
             self.stream.write(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                f"{rate:5.1f} nb/s ETA {eta:4.0f}s "
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {rate:5.1f} nb/s ETA {eta:4.0f}s "
             )
             if self.done == self.total:
                 self.stream.write("\n")
@@ -121,6 +120,12 @@ def grade_class(
     (out / "_results").mkdir(exist_ok=True)
     collection = collect(submissions, course, out / "_work")
     course_functions = tuple(a for c in course for a in c.answers if not a.startswith("quiz_"))
+    isolation = default_isolation(extra_hide=(str(Path(submissions).resolve()), str(out.resolve())))
+    why_not = probe_isolation(isolation)
+    if why_not:
+        isolation = None
+        if not quiet:
+            print(f"warning: sandboxes are not OS-isolated here: {why_not}", file=sys.stderr)
     stamp = fingerprint(solutions)
     results: dict[int, NotebookResult] = {}
     todo: list[tuple[int, Submission, str]] = []
@@ -142,10 +147,12 @@ def grade_class(
 
     if jobs == 1 or len(todo) <= 1:
         for i, sub, key in todo:
-            store(i, sub, key, _task(sub, limits, course_functions))
+            store(i, sub, key, _task(sub, limits, course_functions, isolation))
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-            futures = {pool.submit(_task, sub, limits, course_functions): (i, sub, key) for i, sub, key in todo}
+            futures = {
+                pool.submit(_task, sub, limits, course_functions, isolation): (i, sub, key) for i, sub, key in todo
+            }
             for fut in as_completed(futures):
                 i, sub, key = futures[fut]
                 try:

@@ -76,7 +76,9 @@ def _postprocess(nb: dict) -> dict:
         if cell["cell_type"] == "code" and nbg.get("solution") and gid.startswith("quiz_"):
             # A quiz answer stays a plain assignment (`quiz_x = None`), not a raise.
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            lines = [ln for ln in src.splitlines() if "NotImplementedError" not in ln and ln.strip() != "# YOUR CODE HERE"]
+            lines = [
+                ln for ln in src.splitlines() if "NotImplementedError" not in ln and ln.strip() != "# YOUR CODE HERE"
+            ]
             cell["source"] = "\n".join(lines).rstrip()
             nbg["checksum"] = _checksum(cell)
     nb.get("metadata", {}).pop("widgets", None)
@@ -84,8 +86,8 @@ def _postprocess(nb: dict) -> dict:
 
 
 def _checksum(cell: dict) -> str:
-    from nbgrader.utils import compute_checksum
     from nbformat import from_dict
+    from nbgrader.utils import compute_checksum
 
     return compute_checksum(from_dict(cell))
 

@@ -11,14 +11,24 @@ from autograder.contract import NotebookContract
 from autograder.runner import NotebookResult
 
 SCORE_COLUMNS = ["student_id", "assignment", "notebook", "grade_id", "points", "max_points", "status", "reason"]
-STATUS_ICON = {"ok": "✔", "failed": "✘", "error": "⚠", "timeout": "⏱", "unanswered": "…", "missing": "∅", "invalid": "⚠"}
+STATUS_ICON = {
+    "ok": "✔",
+    "failed": "✘",
+    "error": "⚠",
+    "timeout": "⏱",
+    "unanswered": "…",
+    "missing": "∅",
+    "invalid": "⚠",
+}
 
 
 def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def write_reports(out: Path, course: list[NotebookContract], collection: Collection, results: list[NotebookResult]) -> None:
+def write_reports(
+    out: Path, course: list[NotebookContract], collection: Collection, results: list[NotebookResult]
+) -> None:
     assignments = list(dict.fromkeys(c.assignment for c in course))
     with open(out / "scores.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -26,7 +36,18 @@ def write_reports(out: Path, course: list[NotebookContract], collection: Collect
         for r in results:
             for t in r.tests:
                 reason = t.message.splitlines()[0] if t.message else ""
-                w.writerow([r.student_id, r.assignment, r.notebook, t.grade_id, _num(t.points), _num(t.max_points), t.status, reason])
+                w.writerow(
+                    [
+                        r.student_id,
+                        r.assignment,
+                        r.notebook,
+                        t.grade_id,
+                        _num(t.points),
+                        _num(t.max_points),
+                        t.status,
+                        reason,
+                    ]
+                )
     by_student: dict[str, list[NotebookResult]] = {s: [] for s in collection.students}
     for r in results:
         by_student[r.student_id].append(r)
@@ -38,8 +59,13 @@ def write_reports(out: Path, course: list[NotebookContract], collection: Collect
             flags = [f"{r.assignment}: {flag}" for r in rs for flag in r.flags]
             flags += [n for n in collection.notes if n.startswith(f"{student}: ")]
             w.writerow(
-                [student, *(_num(totals[a]) for a in assignments), _num(sum(totals.values())),
-                 _num(sum(r.max_points for r in rs)), "; ".join(flags)]
+                [
+                    student,
+                    *(_num(totals[a]) for a in assignments),
+                    _num(sum(totals.values())),
+                    _num(sum(r.max_points for r in rs)),
+                    "; ".join(flags),
+                ]
             )
     for r in results:
         path = out / "feedback" / r.student_id / r.assignment / f"{r.notebook}.html"
@@ -48,13 +74,16 @@ def write_reports(out: Path, course: list[NotebookContract], collection: Collect
 
 
 CSS = """
-:root { color-scheme: light dark; --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --muted: #656d76; --box: #f6f8fa; }
-@media (prefers-color-scheme: dark) { :root { --ok: #3fb950; --bad: #f85149; --warn: #d29922; --muted: #8d96a0; --box: #161b22; } }
+:root { color-scheme: light dark;
+  --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --muted: #656d76; --box: #f6f8fa; }
+@media (prefers-color-scheme: dark) { :root {
+  --ok: #3fb950; --bad: #f85149; --warn: #d29922; --muted: #8d96a0; --box: #161b22; } }
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid var(--muted); }
 .score { font-size: 1.3rem; font-weight: 600; }
 pre { background: var(--box); padding: .75rem; overflow-x: auto; border-radius: 6px; font-size: .85rem; }
-.ok { color: var(--ok); } .failed, .error, .invalid { color: var(--bad); } .timeout, .unanswered, .missing { color: var(--warn); }
+.ok { color: var(--ok); } .failed, .error, .invalid { color: var(--bad); }
+.timeout, .unanswered, .missing { color: var(--warn); }
 .msg { white-space: pre-wrap; margin: .25rem 0 .75rem 1.6rem; }
 .flags { border-left: 4px solid var(--warn); padding-left: .75rem; }
 li { list-style: none; } ul { padding-left: 0; } .muted { color: var(--muted); }
@@ -118,11 +147,15 @@ def summary_table(collection: Collection, results: list[NotebookResult], assignm
             ra = [r for r in rs if r.assignment == a]
             got, full = sum(r.points for r in ra), sum(r.max_points for r in ra)
             status = {r.status for r in ra}
-            cells.append("missing" if status == {"missing"} else ("invalid" if "invalid" in status else f"{_num(got)}/{_num(full)}"))
+            cells.append(
+                "missing"
+                if status == {"missing"}
+                else ("invalid" if "invalid" in status else f"{_num(got)}/{_num(full)}")
+            )
         total, full = sum(r.points for r in rs), sum(r.max_points for r in rs)
         nflags = sum(len(r.flags) for r in rs)
         rows.append([student, *cells, f"{_num(total)}/{_num(full)}", str(nflags) if nflags else ""])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

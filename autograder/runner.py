@@ -25,7 +25,15 @@ import numpy as np
 
 from autograder.contract import NotebookContract
 from autograder.hidden import StudentWarning, ref
-from autograder.sandbox import Limits, Sandbox, SandboxCrashed, SandboxError, SandboxTimeout, StudentError
+from autograder.sandbox import (
+    Isolation,
+    Limits,
+    Sandbox,
+    SandboxCrashed,
+    SandboxError,
+    SandboxTimeout,
+    StudentError,
+)
 
 ALLOWED_IMPORTS = {"numpy", "math", "re", "collections", "itertools", "functools"}
 MAX_NOTEBOOK_BYTES = 100 * 1024**2
@@ -180,7 +188,7 @@ def build_program(contract: NotebookContract, nb: dict) -> tuple[list[tuple[str,
     if missing:
         flags.append("answer cells not found (deleted or metadata changed): " + ", ".join(missing))
     foreign = set()
-    for name, src in program[len(contract.setup_sources) :]:
+    for _, src in program[len(contract.setup_sources) :]:
         foreign |= _imports(src) - ALLOWED_IMPORTS
     if foreign:
         flags.append("imports outside the allowed modules: " + ", ".join(sorted(foreign)))
@@ -190,8 +198,8 @@ def build_program(contract: NotebookContract, nb: dict) -> tuple[list[tuple[str,
 class Session:
     """A sandbox with the student's program loaded; restarted and replayed after a kill."""
 
-    def __init__(self, program: list[tuple[str, str]], limits: Limits) -> None:
-        self.program, self.limits = program, limits
+    def __init__(self, program: list[tuple[str, str]], limits: Limits, isolation: Isolation | None = None) -> None:
+        self.program, self.limits, self.isolation = program, limits, isolation
         self.skip: set[int] = set()
         self.log: dict[int, CellLog] = {}
         self.sandbox: Sandbox | None = None
@@ -200,7 +208,7 @@ class Session:
         while self.sandbox is None or not self.sandbox.alive:
             if self.sandbox is not None:
                 self.sandbox.close()
-            self.sandbox = Sandbox(self.limits)
+            self.sandbox = Sandbox(self.limits, self.isolation)
             for i, (name, src) in enumerate(self.program):
                 if i in self.skip:
                     continue
@@ -253,9 +261,10 @@ def run_tests(
     nb: dict,
     limits: Limits = Limits(),
     course_functions: tuple[str, ...] = (),
+    isolation: Isolation | None = None,
 ) -> tuple[list[TestResult], list[CellLog], list[str], dict[str, str]]:
     program, answers, flags = build_program(contract, nb)
-    session = Session(program, limits)
+    session = Session(program, limits, isolation)
     results: list[TestResult] = []
     deadline = time.monotonic() + limits.notebook_seconds
     try:
@@ -277,11 +286,16 @@ def run_tests(
                         bound[name] = reply.value
                 except SandboxError:
                     pass
+        timed_out: set[str] = set()
         for test in contract.tests:
             if time.monotonic() > deadline:
                 results.append(_result(test, "timeout", "the notebook's time limit was used up before this test ran"))
-                continue
-            results.append(_run_one(test, bound))
+            elif test.target in timed_out:
+                results.append(_result(test, "timeout", f"skipped: {test.target} already ran out of time in a test"))
+            else:
+                results.append(_run_one(test, bound))
+                if results[-1].status == "timeout":
+                    timed_out.add(test.target)
     finally:
         session.close()
     cells = [session.log[i] for i in sorted(session.log)]
@@ -329,6 +343,7 @@ def grade_notebook(
     limits: Limits = Limits(),
     course_functions: tuple[str, ...] = (),
     flags: tuple[str, ...] = (),
+    isolation: Isolation | None = None,
 ) -> NotebookResult:
     """Grade one student's notebook for one source notebook; never raises for bad input."""
     start = time.monotonic()
@@ -345,7 +360,7 @@ def grade_notebook(
         result.tests = [_result(t, "invalid", f"the notebook could not be read: {e}") for t in contract.tests]
         result.flags.append(f"unreadable notebook: {e}")
         return result
-    tests, cells, more_flags, answers = run_tests(contract, nb, limits, course_functions)
+    tests, cells, more_flags, answers = run_tests(contract, nb, limits, course_functions, isolation)
     result.tests, result.cells, result.answers = tests, cells, answers
     result.flags.extend(more_flags)
     result.seconds = round(time.monotonic() - start, 3)

@@ -10,6 +10,7 @@ time kills the process; ``Session`` restarts it and replays the program.
 from __future__ import annotations
 
 import builtins
+import json
 import os
 import resource
 import select
@@ -37,6 +38,102 @@ class Limits:
     memory_bytes: int = 3 * 1024**3
     file_bytes: int = 16 * 1024**2
     cpu_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """OS-level confinement (root only): folders to hide, and a uid of the sandbox's own."""
+
+    hide: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+    nproc: int = 64
+
+
+def default_isolation(extra_hide: tuple[str, ...] = ()) -> Isolation | None:
+    """Hide the course, the grader's data and temp folders; keep the Python installation."""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return None
+    from autograder import REPO
+
+    hide = {str(REPO), tempfile.gettempdir(), "/tmp", "/var/tmp", "/root", "/home", "/work", "/srv", "/opt"}
+    hide |= {str(Path(p).resolve()) for p in extra_hide}
+    keep = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    keep |= {str(Path(p).resolve()) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p}
+    return Isolation(hide=tuple(sorted(hide)), keep=tuple(sorted(keep)))
+
+
+def probe_isolation(isolation: Isolation | None) -> str:
+    """'' when confined sandboxes work here, else the reason they do not."""
+    if isolation is None:
+        return "OS-level isolation needs root on Linux"
+    try:
+        with Sandbox(Limits(cell_seconds=10), isolation) as sb:
+            reply = sb.exec("import os\nassert os.getuid() != 0", "probe")
+            return "" if reply.ok else f"the confined process still runs as root ({reply.error})"
+    except SandboxError as e:
+        return f"confinement failed ({e})"
+
+
+_uid_counter = 0
+
+
+def _next_uid() -> int:
+    """A uid no other live sandbox uses: it scopes the process limit and the final kill."""
+    global _uid_counter  # noqa: PLW0603 - a counter per grader process
+    _uid_counter += 1
+    return 200_000 + ((os.getpid() & 0xFFFF) << 4) + (_uid_counter & 0xF)
+
+
+def kill_uid(uid: int) -> int:
+    """SIGKILL every process owned by ``uid``; return how many were found."""
+    found = 0
+    for _ in range(3):
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/status") as f:
+                    for line in f:
+                        if line.startswith("Uid:"):
+                            if int(line.split()[1]) == uid:
+                                pids.append(int(entry))
+                            break
+            except OSError:
+                continue
+        if not pids:
+            break
+        found += len(pids)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+    return found
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> bool:
+    """Orphans of our sandboxes are re-parented to us, so we can reap them (no zombies)."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_orphans() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 class SandboxError(Exception):
@@ -89,8 +186,10 @@ class Reply:
     error: StudentError | None = None
 
 
-def _limit(limits: Limits):
+def _limit(limits: Limits, isolation: Isolation | None):
     def apply():
+        if isolation is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (isolation.nproc, isolation.nproc))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -120,22 +219,30 @@ def _env(home: str) -> dict[str, str]:
 class Sandbox:
     """One student's code in its own process. Not thread-safe; one call at a time."""
 
-    def __init__(self, limits: Limits = Limits()) -> None:
-        self.limits = limits
+    def __init__(self, limits: Limits = Limits(), isolation: Isolation | None = None) -> None:
+        self.limits, self.isolation = limits, isolation
         self.home = tempfile.mkdtemp(prefix="sandbox-")
+        self.uid = _next_uid() if isolation is not None else None
+        if isolation is not None:
+            _become_subreaper()
+        args = [sys.executable, "-I", str(WORKER), "", ""]
+        if isolation is not None:
+            cfg = {"uid": self.uid, "hide": list(isolation.hide), "keep": list(isolation.keep), "home": "/tmp/home"}
+            args.append(json.dumps(cfg))
         to_child_r, self._w = os.pipe()
         self._r, from_child_w = os.pipe()
+        args[3:5] = [str(to_child_r), str(from_child_w)]
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", str(WORKER), str(to_child_r), str(from_child_w)],
+                args,
                 pass_fds=(to_child_r, from_child_w),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 cwd=self.home,
-                env=_env(self.home),
+                env=_env("/tmp/home" if isolation is not None else self.home),
                 start_new_session=True,
-                preexec_fn=_limit(limits),
+                preexec_fn=_limit(limits, isolation),
             )
         finally:
             os.close(to_child_r)
@@ -243,11 +350,15 @@ class Sandbox:
         """End the student's process and everything it started."""
         if self.alive:
             self.alive = False
+            if self.uid is not None:
+                kill_uid(self.uid)  # every process of the submission, wherever it moved to
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.proc.wait()
+            if self.uid is not None:
+                _reap_orphans()
 
     def close(self) -> None:
         self.kill()

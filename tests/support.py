@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,7 @@ def course() -> list[NotebookContract]:
 def reference_answers(contract: NotebookContract) -> dict[str, str]:
     """The solution cells as a student would write them (delimiters removed)."""
     return {
-        gid: "\n".join(
-            ln for ln in src.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
-        )
+        gid: "\n".join(ln for ln in src.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
         for gid, src in contract.answer_sources.items()
     }
 
@@ -59,8 +58,9 @@ def write_submission(root: Path, student: str, contract: NotebookContract, nb: d
 
 
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True, text=True, timeout=900
+        [sys.executable, "-m", "autograder", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
     )
 
 

@@ -9,205 +9,205 @@ MISTAKES = [
         "softmax",
         "no_max_subtraction",
         "exponentiates the raw logits: overflows to inf/inf = NaN for logits of 1e4",
-        '''def softmax(x, axis=-1):
+        """def softmax(x, axis=-1):
     e = np.exp(x)
     return e / e.sum(axis=axis, keepdims=True)
-''',
+""",
         ("overflow", "subtract", "max", "nan", "stab"),
     ),
     Mistake(
         "softmax",
         "ignores_axis",
         "always normalises over the last axis, whatever `axis` says",
-        '''def softmax(x, axis=-1):
+        """def softmax(x, axis=-1):
     x = np.asarray(x, dtype=float)
     m = np.max(x, axis=-1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     e = np.exp(x - m)
     s = e.sum(axis=-1, keepdims=True)
     return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
-''',
+""",
         ("axis",),
     ),
     Mistake(
         "softmax",
         "nan_on_all_masked",
         "stable for finite logits, but an all -inf slice gives NaN (0/0, inf - inf)",
-        '''def softmax(x, axis=-1):
+        """def softmax(x, axis=-1):
     x = np.asarray(x, dtype=float)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
-''',
+""",
         ("-inf", "nan", "masked", "zeros"),
     ),
     Mistake(
         "softmax",
         "global_normalisation",
         "divides by the sum over the whole array instead of along the axis",
-        '''def softmax(x, axis=-1):
+        """def softmax(x, axis=-1):
     x = np.asarray(x, dtype=float)
     e = np.exp(x - np.max(x))
     return e / e.sum()
-''',
+""",
         ("sum to", "axis", "normalis"),
     ),
     Mistake(
         "scaled_dot_product_attention",
         "no_scaling",
         "forgets to divide the scores by sqrt(d_k)",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     scores = Q @ K.swapaxes(-1, -2)
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     weights = softmax(scores, axis=-1)
     return weights @ V, weights
-''',
+""",
         ("√d_k", "sqrt", "scal"),
     ),
     Mistake(
         "scaled_dot_product_attention",
         "divides_by_d_k",
         "divides the scores by d_k instead of sqrt(d_k)",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     scores = Q @ K.swapaxes(-1, -2) / Q.shape[-1]
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     weights = softmax(scores, axis=-1)
     return weights @ V, weights
-''',
+""",
         ("√d_k", "sqrt", "d_k"),
     ),
     Mistake(
         "scaled_dot_product_attention",
         "transpose_with_T",
         "uses K.T, which reverses every axis of a batched K",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     scores = Q @ K.T / np.sqrt(Q.shape[-1])
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     weights = softmax(scores, axis=-1)
     return weights @ V, weights
-''',
+""",
         ("swapaxes", ".t", "batch"),
     ),
     Mistake(
         "scaled_dot_product_attention",
         "softmax_over_queries",
         "normalises the weights over the query axis instead of the key axis",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     weights = softmax(scores, axis=-2)
     return weights @ V, weights
-''',
+""",
         ("axis", "sum to", "key"),
     ),
     Mistake(
         "scaled_dot_product_attention",
         "mask_with_zero",
         "masks by setting blocked scores to 0 instead of -inf, so blocked keys still get weight",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])
     if mask is not None:
         scores = np.where(mask, scores, 0.0)
     weights = softmax(scores, axis=-1)
     return weights @ V, weights
-''',
+""",
         ("-inf", "0 instead", "zero"),
     ),
     Mistake(
         "scaled_dot_product_attention",
         "mask_after_softmax",
         "zeroes blocked weights after the softmax without renormalising",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])
     weights = softmax(scores, axis=-1)
     if mask is not None:
         weights = weights * mask
     return weights @ V, weights
-''',
+""",
         ("after", "renormalis", "before the softmax"),
     ),
     Mistake(
         "scaled_dot_product_attention",
         "inverted_mask",
         "treats True as 'blocked' (PyTorch's convention) instead of 'may attend'",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])
     if mask is not None:
         scores = np.where(mask, -np.inf, scores)
     weights = softmax(scores, axis=-1)
     return weights @ V, weights
-''',
+""",
         ("true = may attend", "inverted", "polarity", "opposite"),
     ),
     Mistake(
         "scaled_dot_product_attention",
         "nan_on_fully_masked_row",
         "uses a softmax that turns an all -inf row into NaN",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     e = np.exp(scores - scores.max(axis=-1, keepdims=True))
     weights = e / e.sum(axis=-1, keepdims=True)
     return weights @ V, weights
-''',
+""",
         ("nan", "fully", "masked"),
     ),
     Mistake(
         "scaled_dot_product_attention",
         "hard_argmax",
         "puts all the weight on the best key (argmax) instead of a softmax",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     weights = (scores == scores.max(axis=-1, keepdims=True)).astype(float)
     weights = weights / weights.sum(axis=-1, keepdims=True)
     return weights @ V, weights
-''',
+""",
         ("argmax", "softmax", "one-hot", "hard"),
     ),
     Mistake(
         "softmax_jacobian",
         "sign_flipped",
         "computes p pᵀ - diag(p): the right terms with the wrong sign",
-        '''def softmax_jacobian(p):
+        """def softmax_jacobian(p):
     p = np.asarray(p, dtype=float)
     return p[..., :, None] * p[..., None, :] - p[..., :, None] * np.eye(p.shape[-1])
-''',
+""",
         ("sign",),
     ),
     Mistake(
         "softmax_jacobian",
         "diagonal_only",
         "keeps only diag(p), forgetting that every output depends on every input",
-        '''def softmax_jacobian(p):
+        """def softmax_jacobian(p):
     p = np.asarray(p, dtype=float)
     return p[..., :, None] * np.eye(p.shape[-1])
-''',
+""",
         ("diag", "off-diagonal", "p pᵀ", "outer"),
     ),
     Mistake(
         "softmax_jacobian",
         "diag_p_squared",
         "uses diag(p - p²), the diagonal of the Jacobian only",
-        '''def softmax_jacobian(p):
+        """def softmax_jacobian(p):
     p = np.asarray(p, dtype=float)
     return (p - p**2)[..., :, None] * np.eye(p.shape[-1])
-''',
+""",
         ("off-diagonal", "diag", "outer"),
     ),
     Mistake(
         "softmax_jacobian",
         "unbatched_outer",
         "uses np.outer, which flattens batched input",
-        '''def softmax_jacobian(p):
+        """def softmax_jacobian(p):
     p = np.asarray(p, dtype=float)
     return np.diag(p.ravel()) - np.outer(p, p)
-''',
+""",
         ("batch", "outer", "shape"),
     ),
 ]
@@ -216,7 +216,7 @@ ALTERNATIVES = [
     Alternative(
         "softmax",
         "log_sum_exp",
-        '''def softmax(x, axis=-1):
+        """def softmax(x, axis=-1):
     x = np.asarray(x, dtype=np.float64)
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isneginf(m), 0.0, m)
@@ -224,12 +224,12 @@ ALTERNATIVES = [
         lse = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
     out = np.exp(x - np.where(np.isneginf(lse), 0.0, lse))
     return np.where(np.isneginf(lse), 0.0, out)
-''',
+""",
     ),
     Alternative(
         "softmax",
         "float32_moveaxis",
-        '''def softmax(x, axis=-1):
+        """def softmax(x, axis=-1):
     x = np.moveaxis(np.asarray(x, dtype=np.float32), axis, -1)
     out = np.zeros_like(x)
     m = x.max(axis=-1, keepdims=True)
@@ -237,12 +237,12 @@ ALTERNATIVES = [
     e = np.exp(x[ok] - m[ok])
     out[ok] = e / e.sum(axis=-1, keepdims=True)
     return np.moveaxis(out, -1, axis)
-''',
+""",
     ),
     Alternative(
         "scaled_dot_product_attention",
         "einsum_own_softmax",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     d_k = Q.shape[-1]
     scores = np.einsum("...qd,...kd->...qk", Q, K) / math.sqrt(d_k)
     if mask is not None:
@@ -253,12 +253,12 @@ ALTERNATIVES = [
     total = e.sum(axis=-1, keepdims=True)
     weights = e / np.where(total == 0, 1.0, total)
     return np.einsum("...qk,...kv->...qv", weights, V), weights
-''',
+""",
     ),
     Alternative(
         "scaled_dot_product_attention",
         "loops_over_rows",
-        '''def scaled_dot_product_attention(Q, K, V, mask=None):
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
     Q, K, V = np.asarray(Q), np.asarray(K), np.asarray(V)
     batch = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
     n_q, n_k = Q.shape[-2], K.shape[-2]
@@ -282,15 +282,15 @@ ALTERNATIVES = [
                 weights[idx][i, j] = math.exp(row[j] - top) / z
             out[idx][i] = weights[idx][i] @ Vb[idx]
     return out, weights
-''',
+""",
     ),
     Alternative(
         "softmax_jacobian",
         "einsum",
-        '''def softmax_jacobian(p):
+        """def softmax_jacobian(p):
     p = np.asarray(p)
     eye = np.eye(p.shape[-1], dtype=p.dtype)
     return np.einsum("...i,ij->...ij", p, eye) - np.einsum("...i,...j->...ij", p, p)
-''',
+""",
     ),
 ]

@@ -1,0 +1,68 @@
+"""The built book: every chapter, figures, no tracebacks, nothing from solutions/ or hidden tests."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from autograder import REPO
+from autograder.book import find_leaks, solution_lines
+from autograder.contract import load_course
+from tests import support
+
+HTML = REPO / "_build" / "html"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built_book():
+    proc = support.run_cli("book")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return HTML
+
+
+def chapter_pages(html_root):
+    return {c.assignment: html_root / "book" / c.assignment / f"{c.notebook}.html" for c in support.course()}
+
+
+def test_every_chapter_page_is_built_with_a_figure(built_book):
+    assert (built_book / "index.html").exists()
+    for assignment, page in chapter_pages(built_book).items():
+        assert page.exists(), f"{assignment} was not built"
+        assert re.search(r"<img [^>]*src=\"[^\"]+\.(png|svg)", page.read_text()), f"{assignment} has no figure"
+
+
+def test_built_pages_show_no_tracebacks_or_errors(built_book):
+    for page in built_book.rglob("*.html"):
+        text = page.read_text()
+        for sign in ("Traceback (most recent call last)", "NotImplementedError: Replace", "output_stderr"):
+            assert sign not in text, f"{page.relative_to(built_book)} shows {sign!r}"
+
+
+def test_book_html_contains_no_solution_lines(built_book):
+    assert len(solution_lines()) > 10, "the leak check needs real solution lines to look for"
+    assert find_leaks(built_book) == []
+    assert not (built_book / "solutions").exists() and not (built_book / "_sources" / "solutions").exists()
+    for name in ("autograder", "tests", "examples"):
+        assert not (built_book / name).exists() and not (built_book / "_sources" / name).exists()
+
+
+def test_downloadable_sources_are_the_student_versions(built_book):
+    for c in load_course(support.SOLUTIONS):
+        source = built_book / "_sources" / "book" / c.assignment / f"{c.notebook}.ipynb"
+        assert source.exists(), f"no downloadable notebook for {c.assignment}"
+        assert "NotImplementedError" in source.read_text()
+
+
+def test_leak_check_finds_a_planted_solution_line(tmp_path):
+    """The leak check itself must be able to fail."""
+    line = sorted(solution_lines(), key=len)[-1]
+    site = tmp_path / "site"
+    (site / "_sources").mkdir(parents=True)
+    (site / "index.html").write_text("<p>clean</p>")
+    assert find_leaks(site) == []
+    (site / "_sources" / "page.ipynb").write_text('{"source": ["' + line.replace('"', '\\"') + '"]}')
+    assert find_leaks(site), f"a planted solution line was not found: {line!r}"
+    shutil.rmtree(site)

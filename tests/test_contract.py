@@ -1,0 +1,60 @@
+"""The source notebooks follow the cell contract of the course spec."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+
+from autograder import SOLUTIONS
+from autograder.contract import TEST_ID, load_course
+from autograder.hidden import ref
+
+# Every graded function of the spec, with its exact parameters, per chapter that exists.
+SPEC = {
+    "03-attention": {
+        "softmax": "(x, axis=-1)",
+        "scaled_dot_product_attention": "(Q, K, V, mask=None)",
+        "softmax_jacobian": "(p)",
+    },
+}
+
+
+def test_every_spec_function_has_an_answer_cell_with_the_exact_signature():
+    course = {c.assignment: c for c in load_course(SOLUTIONS)}
+    for assignment, functions in SPEC.items():
+        assert assignment in course, f"chapter {assignment} is missing"
+        for name, signature in functions.items():
+            assert name in course[assignment].answers, f"{assignment}: no answer cell {name!r}"
+            assert str(inspect.signature(getattr(ref, name))) == signature, f"{name}{signature}"
+
+
+def test_each_function_has_several_test_cells_and_each_chapter_3_to_5_quizzes():
+    for c in load_course(SOLUTIONS):
+        functions = [a for a in c.answers if not a.startswith("quiz_")]
+        quizzes = [a for a in c.answers if a.startswith("quiz_")]
+        for f in functions:
+            cells = [t for t in c.tests if t.target == f]
+            assert len(cells) >= 2, f"{f} needs several test cells for partial credit"
+            assert all(t.points > 0 for t in cells)
+        assert 3 <= len(quizzes) <= 5, f"{c.assignment} has {len(quizzes)} concept questions"
+        for q in quizzes:
+            assert re.fullmatch(r"quiz_[a-z0-9]+(_[a-z0-9]+)*_\d+", q), q
+            assert any(t.target == q for t in c.tests), f"{q} has no test cell"
+
+
+def test_test_cells_open_with_a_docstring_and_name_an_answer():
+    for c in load_course(SOLUTIONS):
+        for t in c.tests:
+            assert TEST_ID.match(t.grade_id)
+            assert t.source.lstrip().startswith('"""'), f"{t.grade_id} should open with a one-line docstring"
+
+
+def test_every_code_cell_is_marked_for_nbgrader_and_there_is_one_setup_cell():
+    for path in sorted(SOLUTIONS.glob("*/*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        unmarked = [i for i, c in enumerate(code) if not c["metadata"].get("nbgrader", {}).get("grade_id")]
+        assert not unmarked, f"{path}: code cells {unmarked} have no nbgrader grade_id"
+        setup = [c for c in code if "setup" in c["metadata"].get("tags", [])]
+        assert len(setup) == 1, f"{path}: expected exactly one setup cell"

@@ -1,0 +1,64 @@
+"""book/ and solutions/reference.py are exactly what `release` makes from solutions/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from autograder import BOOK, SOLUTIONS
+from autograder.contract import load_course
+from autograder.release import release
+
+
+def _files(root):
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_book_notebooks_and_reference_are_in_sync_with_solutions(tmp_path):
+    book = tmp_path / "book"
+    reference = tmp_path / "reference.py"
+    release(SOLUTIONS, book, reference)
+    assert reference.read_bytes() == (SOLUTIONS / "reference.py").read_bytes(), "run `make release`"
+    for assignment in sorted({c.assignment for c in load_course(SOLUTIONS)}):
+        made, committed = _files(book / assignment), _files(BOOK / assignment)
+        stale = sorted(str(p) for p in set(made) | set(committed) if made.get(p) != committed.get(p))
+        assert not stale, f"book/{assignment} differs from a fresh release (run `make release`): {stale}"
+
+
+def test_a_second_release_changes_no_file(tmp_path):
+    solutions = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS, solutions)
+    first = release(solutions, tmp_path / "book")
+    assert first, "the first release into an empty folder must write files"
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "book").rglob("*")}
+    assert release(solutions, tmp_path / "book") == []
+    assert before == {p: p.stat().st_mtime_ns for p in (tmp_path / "book").rglob("*")}
+
+
+def test_released_notebooks_contain_no_solution_or_hidden_test():
+    for path in sorted(BOOK.glob("*/*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "autograder.hidden"):
+            assert marker not in text, f"{path} contains {marker!r}"
+
+
+def test_student_stubs_raise_not_implemented_and_quizzes_start_unanswered():
+    for c in load_course(SOLUTIONS):
+        nb = json.loads((BOOK / c.assignment / f"{c.notebook}.ipynb").read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            gid = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+            if gid in c.answer_sources:
+                src = "".join(cell["source"])
+                if gid.startswith("quiz_"):
+                    assert f"{gid} = None" in src and "raise" not in src, f"{gid}: {src!r}"
+                else:
+                    assert "raise NotImplementedError" in src and f"def {gid}(" in src, f"{gid}: {src!r}"
+
+
+def test_source_notebooks_are_committed_without_outputs():
+    for path in sorted(SOLUTIONS.glob("*/*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        dirty = [
+            i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c["outputs"] or c["execution_count"])
+        ]
+        assert not dirty, f"{path}: cells {dirty} have outputs; clear them before committing"
