@@ -27,18 +27,40 @@ def _book(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from autograder.grade import grade_class
+
+    shard = (1, 1)
+    if args.shard:
+        try:
+            i, n = (int(x) for x in args.shard.split("/"))
+            if not 1 <= i <= n:
+                raise ValueError
+        except ValueError:
+            print(f"error: --shard must look like 2/8 (shard 2 of 8), not {args.shard!r}", file=sys.stderr)
+            return 2
+        shard = (i, n)
+    result = grade_class(Path(args.submissions), Path(args.out), jobs=args.jobs, quiet=args.quiet, shard=shard)
+    _print_summary(result)
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from autograder.grade import merge
+
+    _print_summary(merge([Path(p) for p in args.outputs], Path(args.out)))
+    return 0
+
+
+def _print_summary(result) -> None:
     from autograder.report import summary_table
 
-    result = grade_class(Path(args.submissions), Path(args.out), jobs=args.jobs, quiet=args.quiet)
     assignments = list(dict.fromkeys(r.assignment for r in result.results))
     print(summary_table(result.collection, result.results, assignments))
     print(
         f"\n{len(result.collection.students)} students, {result.graded} notebook(s) graded now, "
         f"{len(result.results) - result.graded} reused from an earlier run"
     )
-    for name in ("grades.csv", "scores.csv", "feedback/"):
+    for name in ("grades.csv", "scores.csv", "feedback/", "report.html", "exports/"):
         print(f"  {result.out / name}")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="output folder: grades.csv, scores.csv, feedback/")
     p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--shard", help="grade only shard I of N students, e.g. 2/8 (join the outputs with merge)")
     p.set_defaults(run=_grade)
+    p = sub.add_parser("merge", help="join the outputs of sharded grading runs")
+    p.add_argument("outputs", nargs="+", help="the --out folders of the shards")
+    p.add_argument("--out", required=True, help="folder for the joined grades.csv, scores.csv, feedback/")
+    p.set_defaults(run=_merge)
     args = parser.parse_args(argv)
     if getattr(args, "jobs", None) is not None and args.jobs < 1:
         parser.error("--jobs must be at least 1")

@@ -6,8 +6,10 @@ import csv
 import html
 from pathlib import Path
 
+from autograder.class_report import write_class_report
 from autograder.collect import Collection
 from autograder.contract import NotebookContract
+from autograder.export import write_exports
 from autograder.runner import NotebookResult
 
 SCORE_COLUMNS = ["student_id", "assignment", "notebook", "grade_id", "points", "max_points", "status", "reason"]
@@ -71,6 +73,8 @@ def write_reports(
         path = out / "feedback" / r.student_id / r.assignment / f"{r.notebook}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(feedback_html(r), encoding="utf-8")
+    write_exports(out, collection.students, assignments, results)
+    write_class_report(out, collection.students, assignments, results)
 
 
 CSS = """

@@ -25,6 +25,7 @@ import numpy as np
 
 from autograder.contract import NotebookContract
 from autograder.hidden import StudentWarning, ref
+from autograder.integrity import tamper_flags
 from autograder.sandbox import (
     Isolation,
     Limits,
@@ -360,6 +361,7 @@ def grade_notebook(
         result.tests = [_result(t, "invalid", f"the notebook could not be read: {e}") for t in contract.tests]
         result.flags.append(f"unreadable notebook: {e}")
         return result
+    result.flags.extend(tamper_flags(contract, nb))
     tests, cells, more_flags, answers = run_tests(contract, nb, limits, course_functions, isolation)
     result.tests, result.cells, result.answers = tests, cells, answers
     result.flags.extend(more_flags)

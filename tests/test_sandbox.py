@@ -76,3 +76,53 @@ def test_a_result_that_is_not_data_is_an_error_not_an_object(sandbox):
 def test_ipython_magics_do_not_break_a_cell(sandbox):
     assert sandbox.exec("%matplotlib inline\n!pip list\nx = 1", "cell").ok
     assert sandbox.describe(["x", "y"]) == {"x": "value", "y": "missing"}
+
+
+# -- OS-level isolation (root on Linux; skipped elsewhere) ---------------------
+from autograder import REPO  # noqa: E402
+from autograder.sandbox import default_isolation, probe_isolation  # noqa: E402
+
+ISOLATION = default_isolation()
+needs_isolation = pytest.mark.skipif(
+    bool(probe_isolation(ISOLATION)), reason=f"no OS-level isolation here: {probe_isolation(ISOLATION)}"
+)
+
+
+@pytest.fixture
+def confined():
+    with Sandbox(FAST, ISOLATION) as sb:
+        yield sb
+
+
+@needs_isolation
+def test_a_confined_submission_cannot_read_the_course_or_the_reference(confined):
+    for path in (REPO / "solutions" / "reference.py", REPO / "autograder" / "hidden.py", REPO / "README.md"):
+        reply = confined.exec(f"open({str(path)!r}).read()", "steal")
+        assert not reply.ok and reply.error.type_name in {"FileNotFoundError", "PermissionError"}, path
+
+
+@needs_isolation
+def test_a_confined_submission_runs_unprivileged_without_network(confined):
+    reply = confined.exec("import os\nassert os.getuid() != 0 and os.geteuid() != 0", "uid")
+    assert reply.ok, reply.error
+    reply = confined.exec("import socket\nsocket.create_connection(('127.0.0.1', 22), timeout=1)", "net")
+    assert not reply.ok and reply.error.type_name in {"OSError", "ConnectionRefusedError", "TimeoutError"}
+
+
+@needs_isolation
+def test_processes_that_detach_do_not_outlive_grading():
+    import subprocess
+
+    with Sandbox(FAST, ISOLATION) as sb:
+        code = "import os, subprocess\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+        code += "if os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(600)\n"
+        assert sb.exec(code, "detach").ok
+        uid = sb.uid
+    ps = subprocess.run(["ps", "-eo", "uid="], capture_output=True, text=True).stdout.split()
+    assert str(uid) not in ps, "a process of the submission survived"
+
+
+@needs_isolation
+def test_a_fork_bomb_hits_the_process_limit(confined):
+    reply = confined.exec("import os\nfor _ in range(500):\n    if os.fork() == 0:\n        os._exit(0)", "bomb")
+    assert not reply.ok and reply.error.type_name == "BlockingIOError"
