@@ -15,27 +15,30 @@ class BookError(RuntimeError):
 
 
 def solution_lines(solutions: Path = SOLUTIONS) -> set[str]:
-    """Distinctive lines of the reference solutions and hidden tests: none may appear in the book."""
+    """Distinctive lines of the reference solutions and hidden tests: none may appear in the book.
+
+    A line that also stands outside those regions (in prose, a visible test or a stub)
+    is public anyway and is not searched for.
+    """
     import json
 
-    lines: set[str] = set()
+    secret: set[str] = set()
+    public: set[str] = set()
+    markers = {"### BEGIN SOLUTION": "### END SOLUTION", "### BEGIN HIDDEN TESTS": "### END HIDDEN TESTS"}
     for nb_path in sorted(solutions.glob("*/*.ipynb")):
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
         for cell in nb["cells"]:
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            for marker in (
-                ("### BEGIN SOLUTION", "### END SOLUTION"),
-                ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
-            ):
-                inside = False
-                for line in src.splitlines():
-                    if line.strip() == marker[0]:
-                        inside = True
-                    elif line.strip() == marker[1]:
-                        inside = False
-                    elif inside and _distinctive(line):
-                        lines.add(line.strip())
-    return lines
+            end = None
+            for line in src.splitlines():
+                s = line.strip()
+                if end is None and s in markers:
+                    end = markers[s]
+                elif s == end:
+                    end = None
+                elif _distinctive(line):
+                    (secret if end else public).add(s)
+    return secret - public
 
 
 def _distinctive(line: str) -> bool:

@@ -38,7 +38,17 @@ def _grade(args: argparse.Namespace) -> int:
             print(f"error: --shard must look like 2/8 (shard 2 of 8), not {args.shard!r}", file=sys.stderr)
             return 2
         shard = (i, n)
-    result = grade_class(Path(args.submissions), Path(args.out), jobs=args.jobs, quiet=args.quiet, shard=shard)
+    from autograder.sandbox import Limits
+
+    limits = Limits()
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            print("error: --timeout must be positive", file=sys.stderr)
+            return 2
+        limits = Limits(cell_seconds=args.timeout, call_seconds=args.timeout)
+    result = grade_class(
+        Path(args.submissions), Path(args.out), jobs=args.jobs, quiet=args.quiet, shard=shard, limits=limits
+    )
     _print_summary(result)
     return 0
 
@@ -76,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="output folder: grades.csv, scores.csv, feedback/")
     p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--timeout", type=float, help="seconds allowed per cell and per function call (default 20/10)")
     p.add_argument("--shard", help="grade only shard I of N students, e.g. 2/8 (join the outputs with merge)")
     p.set_defaults(run=_grade)
     p = sub.add_parser("merge", help="join the outputs of sharded grading runs")

@@ -34,8 +34,8 @@ class Collection:
     notes: list[str] = field(default_factory=list)  # class-level remarks
 
 
-def safe_extract(archive: Path, dest: Path) -> Path:
-    """Unpack a .zip refusing absolute paths, ``..``, links and zip bombs."""
+def safe_extract(archive: Path, dest: Path, skipped: list[str] | None = None) -> Path:
+    """Unpack a .zip refusing absolute paths, ``..``, links and zip bombs (listed in ``skipped``)."""
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as e:
@@ -45,8 +45,16 @@ def safe_extract(archive: Path, dest: Path) -> Path:
         for info in zf.infolist():
             name = PurePosixPath(info.filename.replace("\\", "/"))
             mode = info.external_attr >> 16
-            if name.is_absolute() or ".." in name.parts or stat.S_ISLNK(mode):
-                continue  # hostile entry: skipped, never written outside dest
+            if name.is_absolute() or ".." in name.parts:
+                if skipped is not None:
+                    skipped.append(f"skipped {info.filename!r} in the zip: it points outside the archive")
+                continue
+            if stat.S_ISLNK(mode):
+                # Never followed; the folder it sits in still counts (its student gets a row).
+                dest.joinpath(*name.parts[:-1]).mkdir(parents=True, exist_ok=True)
+                if skipped is not None:
+                    skipped.append(f"skipped {info.filename!r} in the zip: a symbolic link")
+                continue
             total += info.file_size
             if total > MAX_UNZIPPED_BYTES:
                 raise CollectError(f"{archive} unpacks to more than {MAX_UNZIPPED_BYTES // 1024**3} GB")
@@ -106,11 +114,17 @@ def collect(submissions: Path, course: list[NotebookContract], workdir: Path) ->
         dest = workdir / "unzipped"
         shutil.rmtree(dest, ignore_errors=True)
         dest.mkdir(parents=True)
-        submissions = safe_extract(submissions, dest)
+        skipped: list[str] = []
+        submissions = safe_extract(submissions, dest, skipped)
+    else:
+        skipped = []
     assignments = {c.assignment for c in course}
     root = _find_root(submissions, assignments)
     students = [d.name for d in _dirs(root)]
     notes = []
+    for note in skipped:
+        student = next((s for s in students if f"{s}/" in note), None)
+        notes.append(f"{student}: {note}" if student else note)
     if not students:
         raise CollectError(f"no student folders found in {submissions}")
     items = []

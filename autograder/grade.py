@@ -9,6 +9,7 @@ import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,21 +159,37 @@ def grade_class(
         for i, sub, key in todo:
             store(i, sub, key, _task(sub, limits, course_functions, isolation))
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-            futures = {
-                pool.submit(_task, sub, limits, course_functions, isolation): (i, sub, key) for i, sub, key in todo
-            }
-            for fut in as_completed(futures):
-                i, sub, key = futures[fut]
-                try:
-                    text = fut.result()
-                except Exception as e:  # noqa: BLE001 - a dead worker costs one notebook
-                    text = _failed(sub, f"the grading worker died: {type(e).__name__}: {e}").to_json()
-                store(i, sub, key, text)
+        _grade_in_pool(todo, jobs, store, (limits, course_functions, isolation))
     ordered = [results[i] for i in range(len(collection.submissions))]
     write_reports(out, course, collection, ordered)
     shutil.rmtree(out / "_work", ignore_errors=True)
     return ClassResult(collection, ordered, out, graded=len(todo))
+
+
+def _grade_in_pool(todo, jobs: int, store, task_args: tuple) -> None:
+    """Grade ``todo`` in worker processes. A worker that dies (a grader bug, or a submission
+    that escaped its sandbox) breaks the pool: the notebooks it left unfinished are then
+    graded again one at a time, each in a fresh worker, so only the culprit is charged."""
+    suspects = _pool_round(todo, jobs, store, task_args)
+    for item in suspects:
+        if _pool_round([item], 1, store, task_args):
+            i, sub, key = item
+            store(i, sub, key, _failed(sub, "grading this notebook killed the grading worker").to_json())
+
+
+def _pool_round(todo, jobs: int, store, task_args: tuple) -> list:
+    broken = []
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+        futures = {pool.submit(_task, sub, *task_args): (i, sub, key) for i, sub, key in todo}
+        for fut in as_completed(futures):
+            i, sub, key = futures[fut]
+            try:
+                store(i, sub, key, fut.result())
+            except BrokenProcessPool:
+                broken.append((i, sub, key))
+            except Exception as e:  # noqa: BLE001 - one notebook, not the class
+                store(i, sub, key, _failed(sub, f"the grader failed: {type(e).__name__}: {e}").to_json())
+    return broken
 
 
 def shard_of(student_id: str, n: int) -> int:
