@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+CARRIED_PREFIX = "from_chapter_"  # e.g. from_chapter_03: where students paste earlier chapters' functions
 TEST_ID = re.compile(r"^test_(?P<target>[A-Za-z_][A-Za-z0-9_]*?)(?:__(?P<aspect>[A-Za-z0-9_]+))?$")
 SETUP_TAG = "setup"
 
@@ -68,6 +69,8 @@ def load_contract(path: Path, assignment: str | None = None) -> NotebookContract
         gid = meta.get("grade_id")
         if cell["cell_type"] != "code":
             continue
+        if meta.get("solution") and not meta.get("grade") and (gid or "").startswith(CARRIED_PREFIX):
+            continue  # the student's own earlier functions: run as their code, never graded here
         if meta.get("solution") and not meta.get("grade"):
             answers.append(gid)
             answer_sources[gid] = _source(cell)
