@@ -34,6 +34,7 @@ from autograder.sandbox import (
     SandboxError,
     SandboxTimeout,
     StudentError,
+    shared_zygote,
 )
 
 ALLOWED_IMPORTS = {"numpy", "math", "re", "collections", "itertools", "functools"}
@@ -209,7 +210,7 @@ class Session:
         while self.sandbox is None or not self.sandbox.alive:
             if self.sandbox is not None:
                 self.sandbox.close()
-            self.sandbox = Sandbox(self.limits, self.isolation)
+            self.sandbox = Sandbox(self.limits, self.isolation, shared_zygote())
             for i, (name, src) in enumerate(self.program):
                 if i in self.skip:
                     continue

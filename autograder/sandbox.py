@@ -12,10 +12,10 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import resource
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -186,16 +186,16 @@ class Reply:
     error: StudentError | None = None
 
 
-def _limit(limits: Limits, isolation: Isolation | None):
-    def apply():
-        if isolation is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (isolation.nproc, isolation.nproc))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-
-    return apply
+def _rlimits(limits: Limits, isolation: Isolation | None) -> dict[str, int]:
+    rl = {
+        "RLIMIT_AS": limits.memory_bytes,
+        "RLIMIT_FSIZE": limits.file_bytes,
+        "RLIMIT_CORE": 0,
+        "RLIMIT_CPU": limits.cpu_seconds,
+    }
+    if isolation is not None:
+        rl["RLIMIT_NPROC"] = isolation.nproc
+    return rl
 
 
 def _env(home: str) -> dict[str, str]:
@@ -216,34 +216,101 @@ def _env(home: str) -> dict[str, str]:
     return env
 
 
-class Sandbox:
-    """One student's code in its own process. Not thread-safe; one call at a time."""
+class Zygote:
+    """A warm process (numpy imported) that forks a fresh sandbox per request: no
+    interpreter start-up per submission. One per grading process."""
 
-    def __init__(self, limits: Limits = Limits(), isolation: Isolation | None = None) -> None:
-        self.limits, self.isolation = limits, isolation
-        self.home = tempfile.mkdtemp(prefix="sandbox-")
-        self.uid = _next_uid() if isolation is not None else None
-        if isolation is not None:
-            _become_subreaper()
-        args = [sys.executable, "-I", str(WORKER), "", ""]
-        if isolation is not None:
-            cfg = {"uid": self.uid, "hide": list(isolation.hide), "keep": list(isolation.keep), "home": "/tmp/home"}
-            args.append(json.dumps(cfg))
-        to_child_r, self._w = os.pipe()
-        self._r, from_child_w = os.pipe()
-        args[3:5] = [str(to_child_r), str(from_child_w)]
+    def __init__(self) -> None:
+        self.home = tempfile.mkdtemp(prefix="zygote-")
+        ours, theirs = socket.socketpair()
         try:
             self.proc = subprocess.Popen(
-                args,
-                pass_fds=(to_child_r, from_child_w),
+                [sys.executable, "-I", str(WORKER), "--zygote", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 cwd=self.home,
-                env=_env("/tmp/home" if isolation is not None else self.home),
+                env=_env(self.home),
                 start_new_session=True,
-                preexec_fn=_limit(limits, isolation),
             )
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.replies = ours.makefile("rb")
+
+    def _ask(self, request: dict, fds: list[int] = ()) -> dict:
+        socket.send_fds(self.sock, [json.dumps(request).encode()], list(fds))
+        line = self.replies.readline()
+        if not line:
+            raise SandboxCrashed("the zygote process has exited")
+        return json.loads(line)
+
+    def spawn(self, cfg: dict, rfd: int, wfd: int) -> int:
+        return int(self._ask({"op": "spawn", **cfg}, [rfd, wfd])["pid"])
+
+    def reap(self, pid: int) -> None:
+        self._ask({"op": "reap", "pid": pid})
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        self.sock.close()
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+_zygotes: dict[int, Zygote] = {}  # one per process: a forked grading worker must start its own
+
+
+def shared_zygote() -> Zygote | None:
+    """This process's zygote, started on first use; None where fork servers are unavailable."""
+    if not hasattr(socket, "send_fds"):
+        return None
+    z = _zygotes.get(os.getpid())
+    if z is None or not z.alive():
+        try:
+            z = _zygotes[os.getpid()] = Zygote()
+        except OSError:
+            return None
+    return z
+
+
+class Sandbox:
+    """One student's code in its own process. Not thread-safe; one call at a time."""
+
+    def __init__(
+        self, limits: Limits = Limits(), isolation: Isolation | None = None, zygote: Zygote | None = None
+    ) -> None:
+        self.limits, self.isolation, self.zygote = limits, isolation, zygote
+        self.home = tempfile.mkdtemp(prefix="sandbox-")
+        self.uid = _next_uid() if isolation is not None else None
+        if isolation is not None:
+            _become_subreaper()
+        cfg: dict = {"rlimits": _rlimits(limits, isolation), "home": self.home}
+        if isolation is not None:
+            cfg.update(uid=self.uid, hide=list(isolation.hide), keep=list(isolation.keep), home="/tmp/home")
+        cfg["env"] = {"HOME": cfg["home"], "TMPDIR": cfg["home"]}
+        to_child_r, self._w = os.pipe()
+        self._r, from_child_w = os.pipe()
+        self.proc = None
+        try:
+            if zygote is not None:
+                self.pid = zygote.spawn(cfg, to_child_r, from_child_w)
+            else:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-I", str(WORKER), str(to_child_r), str(from_child_w), json.dumps(cfg)],
+                    pass_fds=(to_child_r, from_child_w),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    cwd=self.home,
+                    env=_env(cfg["home"]),
+                    start_new_session=True,
+                )
+                self.pid = self.proc.pid
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
@@ -352,11 +419,17 @@ class Sandbox:
             self.alive = False
             if self.uid is not None:
                 kill_uid(self.uid)  # every process of the submission, wherever it moved to
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+            try:  # safe: the pid stays reserved (alive or a zombie) until it is reaped below
+                os.killpg(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            self.proc.wait()
+            if self.proc is not None:
+                self.proc.wait()
+            else:
+                try:
+                    self.zygote.reap(self.pid)
+                except (OSError, SandboxError, ValueError):
+                    pass
             if self.uid is not None:
                 _reap_orphans()
 

@@ -126,3 +126,20 @@ def test_processes_that_detach_do_not_outlive_grading():
 def test_a_fork_bomb_hits_the_process_limit(confined):
     reply = confined.exec("import os\nfor _ in range(500):\n    if os.fork() == 0:\n        os._exit(0)", "bomb")
     assert not reply.ok and reply.error.type_name == "BlockingIOError"
+
+
+def test_warm_sandboxes_forked_by_the_zygote_behave_like_fresh_ones():
+    from autograder.sandbox import shared_zygote
+
+    zygote = shared_zygote()
+    assert zygote is not None
+    pids = set()
+    for isolation in (None, ISOLATION if not probe_isolation(ISOLATION) else None):
+        with Sandbox(FAST, isolation, zygote) as sb:
+            assert sb.exec("import numpy as np\nx = np.arange(3)", "cell").ok
+            assert sb.describe(["x"]) == {"x": "value"}
+            sb.exec("def spin():\n    while True:\n        pass", "cell")
+            with pytest.raises(SandboxTimeout):
+                sb.call("spin", (), {})
+            pids.add(sb.pid)
+    assert len(pids) == 2 and zygote.alive(), "each sandbox is a new process; the zygote survives them"
