@@ -81,4 +81,40 @@ def grades_by_student(out: Path) -> dict[str, dict[str, str]]:
     return {row["student_id"]: row for row in read_csv(out / "grades.csv")}
 
 
+def mistake_student(assignment: str, slug: str) -> str:
+    return f"mistake-{assignment}-{slug}"
+
+
+def alternative_student(assignment: str, slug: str) -> str:
+    return f"alternative-{assignment}-{slug}"
+
+
+def write_catalogue_class(subs: Path) -> None:
+    """A class with a reference student, a blank one, and one student per catalogued answer."""
+    from tests.mistakes import catalogue
+
+    by_assignment = {c.assignment: c for c in course()}
+    for contract in by_assignment.values():
+        write_submission(subs, "reference", contract, solved(contract))
+        write_submission(subs, "blank", contract, released(contract))
+    for assignment, (mistakes, alternatives) in catalogue().items():
+        contract = by_assignment[assignment]
+        for m in mistakes:
+            write_submission(
+                subs, mistake_student(assignment, m.slug), contract, solved(contract, **{m.function: m.source})
+            )
+        for a in alternatives:
+            nb = solved(contract, **{a.function: a.source})
+            write_submission(subs, alternative_student(assignment, a.slug), contract, nb)
+
+
+def feedback_text(out: Path, student: str, assignment: str) -> str:
+    """The student's feedback pages for one assignment, as lower-case plain text."""
+    import html
+    import re
+
+    pages = (out / "feedback" / student / assignment).glob("*.html")
+    return html.unescape(re.sub(r"<[^>]+>", " ", "".join(p.read_text() for p in pages))).lower()
+
+
 __all__ = ["REPO", "SOLUTIONS", "BOOK"]

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 
 from tests import support
-from tests.conftest import alternative_student, mistake_student
 from tests.mistakes import catalogue
 
 CATALOGUE = catalogue()
@@ -34,15 +30,14 @@ def test_blank_release_scores_zero(graded_class):
 
 @pytest.mark.parametrize(("assignment", "mistake"), MISTAKES, ids=[f"{a}-{m.slug}" for a, m in MISTAKES])
 def test_each_catalogued_mistake_loses_points_and_is_named(graded_class, assignment, mistake):
-    student = mistake_student(assignment, mistake.slug)
+    student = support.mistake_student(assignment, mistake.slug)
     rows = support.scores_by_student(graded_class)[student]
     own = {gid: r for gid, r in rows.items() if r["assignment"] == assignment}
     lost = [gid for gid, r in own.items() if float(r["points"]) < float(r["max_points"])]
     assert lost, f"{mistake.misconception!r} earned full marks"
     others = [gid for gid in lost if not gid.startswith(f"test_{mistake.function}")]
     assert not others, f"a mistake in {mistake.function} also cost points in {others}: grade functions in isolation"
-    page = graded_class / "feedback" / student / assignment
-    text = html.unescape(re.sub(r"<[^>]+>", " ", "".join(p.read_text() for p in page.glob("*.html")))).lower()
+    text = support.feedback_text(graded_class, student, assignment)
     assert any(word.lower() in text for word in mistake.feedback), (
         f"feedback for {mistake.misconception!r} names none of {mistake.feedback}:\n"
         + "\n".join(f"{gid}: {own[gid]['reason']}" for gid in lost)
@@ -51,7 +46,7 @@ def test_each_catalogued_mistake_loses_points_and_is_named(graded_class, assignm
 
 @pytest.mark.parametrize(("assignment", "alt"), ALTERNATIVES, ids=[f"{a}-{x.slug}" for a, x in ALTERNATIVES])
 def test_correct_answers_written_differently_get_full_marks(graded_class, assignment, alt):
-    rows = support.scores_by_student(graded_class)[alternative_student(assignment, alt.slug)]
+    rows = support.scores_by_student(graded_class)[support.alternative_student(assignment, alt.slug)]
     wrong = {gid: r["reason"] for gid, r in rows.items() if r["assignment"] == assignment and r["status"] != "ok"}
     assert not wrong, f"a correct {alt.function} ({alt.slug}) lost points: {wrong}"
 

@@ -294,3 +294,171 @@ ALTERNATIVES = [
 """,
     ),
 ]
+
+# More mistakes and alternatives found while writing the chapter.
+MISTAKES += [
+    Mistake(
+        "softmax",
+        "divide_by_max",
+        "divides by the largest exponential, not the sum",
+        """def softmax(x, axis=-1):
+    x = np.asarray(x, dtype=float)
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    e = np.exp(x - m)
+    top = e.max(axis=axis, keepdims=True)
+    return np.divide(e, top, out=np.zeros_like(e), where=top > 0)
+""",
+        ("sum",),
+    ),
+    Mistake(
+        "softmax",
+        "global_max_shift",
+        "subtracts the max of the whole array, not of each slice (underflow)",
+        """def softmax(x, axis=-1):
+    x = np.asarray(x, dtype=float)
+    m = np.max(x[np.isfinite(x)]) if np.isfinite(x).any() else 0.0
+    e = np.exp(x - m)
+    s = e.sum(axis=axis, keepdims=True)
+    return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
+""",
+        ("each slice", "underflow"),
+    ),
+    Mistake(
+        "softmax",
+        "nan_to_num_after",
+        "fixes the all -inf slice by nan_to_num after the fact (warns)",
+        """def softmax(x, axis=-1):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return np.nan_to_num(e / e.sum(axis=axis, keepdims=True))
+""",
+        ("warning", "-inf"),
+    ),
+    Mistake(
+        "scaled_dot_product_attention",
+        "naive_inline_softmax",
+        "writes its own softmax without the max",
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
+    scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    e = np.exp(scores)
+    weights = e / e.sum(axis=-1, keepdims=True)
+    return weights @ V, weights
+""",
+        ("overflow", "maximum", "nan"),
+    ),
+    Mistake(
+        "scaled_dot_product_attention",
+        "swapped_return",
+        "returns (weights, output)",
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
+    scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    weights = softmax(scores, axis=-1)
+    return weights, weights @ V
+""",
+        ("(weights, output)",),
+    ),
+    Mistake(
+        "scaled_dot_product_attention",
+        "sqrt_n_k",
+        "divides by sqrt(n_k)",
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
+    scores = Q @ K.swapaxes(-1, -2) / np.sqrt(K.shape[-2])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    weights = softmax(scores, axis=-1)
+    return weights @ V, weights
+""",
+        ("n_k",),
+    ),
+    Mistake(
+        "scaled_dot_product_attention",
+        "mask_multiplies_scores",
+        "multiplies the scores by the mask (0, not -inf)",
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
+    scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])
+    if mask is not None:
+        scores = scores * mask
+    weights = softmax(scores, axis=-1)
+    return weights @ V, weights
+""",
+        ("-inf", "0 instead"),
+    ),
+    Mistake(
+        "softmax_jacobian",
+        "outer_only",
+        "returns -p pᵀ only",
+        """def softmax_jacobian(p):
+    p = np.asarray(p, dtype=float)
+    return -p[..., :, None] * p[..., None, :]
+""",
+        ("diag(p)",),
+    ),
+    Mistake(
+        "softmax_jacobian",
+        "plus_outer",
+        "adds the outer product",
+        """def softmax_jacobian(p):
+    p = np.asarray(p, dtype=float)
+    return p[..., :, None] * np.eye(p.shape[-1]) + p[..., :, None] * p[..., None, :]
+""",
+        ("subtracted", "sign", "sum to 0"),
+    ),
+]
+ALTERNATIVES += [
+    Alternative(
+        "softmax",
+        "errstate_nan_to_num",
+        """def softmax(x, axis=-1):
+    x = np.asarray(x, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        return np.nan_to_num(e / e.sum(axis=axis, keepdims=True), nan=0.0)
+""",
+    ),
+    Alternative(
+        "scaled_dot_product_attention",
+        "float32_throughout",
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
+    Q, K, V = (np.asarray(a, dtype=np.float32) for a in (Q, K, V))
+    scale = np.float32(1.0 / math.sqrt(Q.shape[-1]))
+    scores = np.einsum("...qd,...kd->...qk", Q, K) * scale
+    if mask is not None:
+        scores = np.where(mask, scores, np.float32(-np.inf))
+    weights = softmax(scores.astype(np.float32))
+    weights = np.asarray(weights, dtype=np.float32)
+    return np.einsum("...qk,...kv->...qv", weights, V), weights
+""",
+    ),
+    Alternative(
+        "scaled_dot_product_attention",
+        "masked_fill_inplace",
+        """def scaled_dot_product_attention(Q, K, V, mask=None):
+    d_k = K.shape[-1]
+    scores = np.matmul(Q, np.swapaxes(K, -1, -2)) / math.sqrt(d_k)
+    if mask is not None:
+        scores = scores + np.zeros(np.broadcast_shapes(scores.shape, np.shape(mask)))
+        scores[~np.broadcast_to(mask, scores.shape)] = -np.inf
+    weights = softmax(scores)
+    return np.matmul(weights, V), weights
+""",
+    ),
+    Alternative(
+        "softmax_jacobian",
+        "loops",
+        """def softmax_jacobian(p):
+    p = np.asarray(p)
+    n = p.shape[-1]
+    J = np.zeros(p.shape + (n,))
+    for idx in np.ndindex(*p.shape[:-1]):
+        for i in range(n):
+            for j in range(n):
+                J[idx + (i, j)] = p[idx + (i,)] * ((1.0 if i == j else 0.0) - p[idx + (j,)])
+    return J
+""",
+    ),
+]
