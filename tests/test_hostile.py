@@ -240,3 +240,27 @@ def test_a_zip_with_escaping_paths_and_links_is_unpacked_safely(tmp_path):
     grades = support.grades_by_student(tmp_path / "out")
     assert float(grades["alice"]["total"]) == COURSE.max_points
     assert float(grades["bob"]["total"]) == 0
+
+
+def test_an_nbformat_3_notebook_is_upgraded_and_graded(tmp_path):
+    import nbformat
+
+    v4 = nbformat.reads(json.dumps(support.solved(COURSE)), as_version=4)
+    v3 = nbformat.convert(v4, 3)
+    subs, out = tmp_path / "submitted", tmp_path / "out"
+    support.write_submission(subs, "old-jupyter", COURSE, nbformat.writes(v3, version=3))
+    proc = support.run_cli("grade", str(subs), "--out", str(out), "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert float(support.grades_by_student(out)["old-jupyter"]["total"]) == COURSE.max_points
+
+
+def test_a_50_mb_notebook_is_graded(tmp_path):
+    nb = support.solved(COURSE)
+    blob = {"output_type": "stream", "name": "stdout", "text": "x" * (50 * 1024**2)}
+    next(c for c in nb["cells"] if c["cell_type"] == "code")["outputs"] = [blob]
+    subs, out = tmp_path / "submitted", tmp_path / "out"
+    path = support.write_submission(subs, "verbose", COURSE, nb)
+    assert path.stat().st_size > 50 * 1024**2
+    proc = support.run_cli("grade", str(subs), "--out", str(out), "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert float(support.grades_by_student(out)["verbose"]["total"]) == COURSE.max_points
