@@ -36,9 +36,13 @@ def solution_lines(solutions: Path = SOLUTIONS) -> set[str]:
                     end = markers[s]
                 elif s == end:
                     end = None
-                elif _distinctive(line):
-                    (secret if end else public).add(s)
-    return secret - public
+                elif end and _distinctive(line):
+                    secret.add(s)
+                elif not end:
+                    public.add(s)
+    public_text = "\n".join(public)
+    # The leak search looks for substrings, so a secret line contained in public text is public.
+    return {s for s in secret if s not in public_text}
 
 
 def _distinctive(line: str) -> bool:

@@ -153,16 +153,15 @@ def check_raises(exc_type: type, fn, *args, what: str = "", **kwargs) -> None:
     raise AssertionError(f"{what or 'the call'} should raise {exc_type.__name__}, but it returned normally.")
 
 
-def without_warnings(fn, *args, what: str = "", **kwargs):
+def without_warnings(fn, *args, what: str = "", hint: str | None = None, **kwargs):
     """Call ``fn`` and fail if it emits a warning (e.g. numpy's 'invalid value encountered')."""
+    if hint is None:
+        hint = "A fully-masked row should give zeros without dividing 0 by 0 or computing inf - inf."
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = fn(*args, **kwargs)
     if caught:
-        raise AssertionError(
-            f"{what or 'the call'} emitted a warning: {caught[0].message}. "
-            "A fully-masked row should give zeros without dividing 0 by 0 or computing inf - inf."
-        )
+        raise AssertionError(f"{what or 'the call'} emitted a warning: {caught[0].message}. {hint}".strip())
     return result
 
 

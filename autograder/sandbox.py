@@ -386,8 +386,8 @@ class Sandbox:
             if not isinstance(args, list) or not isinstance(kwargs, dict):
                 raise TypeError("bad callback arguments")
             answer = {"op": "return", "ok": True, "value": fn(*args, **kwargs)}
-        except Exception as e:  # noqa: BLE001 - reported to the caller in the sandbox
-            answer = {"op": "return", "ok": False, "error": f"{type(e).__name__}: {e}"}
+        except Exception as e:  # noqa: BLE001 - re-raised, same builtin type, in the sandbox
+            answer = {"op": "return", "ok": False, "error": {"type": type(e).__name__, "message": str(e)[:2000]}}
         data = codec.encode(answer)
         try:
             view = memoryview(data)

@@ -79,7 +79,13 @@ class Channel:
             reply = channel.recv()
             if reply.get("ok"):
                 return reply["value"]
-            raise RuntimeError(reply.get("error", "callback failed"))
+            error = reply.get("error") or {}
+            import builtins
+
+            cls = getattr(builtins, str(error.get("type", "")), None)
+            if not (isinstance(cls, type) and issubclass(cls, Exception)):
+                cls = RuntimeError
+            raise cls(str(error.get("message", "the function lent by the grader failed")))
 
         callback.__name__ = f"provided_{handle_id}"
         return callback

@@ -143,3 +143,17 @@ def test_warm_sandboxes_forked_by_the_zygote_behave_like_fresh_ones():
                 sb.call("spin", (), {})
             pids.add(sb.pid)
     assert len(pids) == 2 and zygote.alive(), "each sandbox is a new process; the zygote survives them"
+
+
+def test_errors_raised_by_lent_functions_keep_their_builtin_type(sandbox):
+    sandbox.exec(
+        "def outer(x):\n    try:\n        return helper(x)\n"
+        "    except IndexError as e:\n        return 'caught ' + str(e)",
+        "c",
+    )
+
+    def helper(x):
+        raise IndexError(f"index {x} is out of range")
+
+    reply = sandbox.call("outer", (5,), {}, overrides={"helper": helper})
+    assert reply.ok and reply.value == "caught index 5 is out of range"
