@@ -5,11 +5,13 @@
 Students (nbgrader's submitted layout, <student>/<assignment>/<notebook>.ipynb):
   ada     every answer correct
   blaise  downloaded the notebooks and submitted them unchanged
-  carmen  a naive softmax (no max subtraction), attention without the 1/sqrt(d_k) scale, one wrong quiz
-  dmitri  K.T on batched input and masking with 0 instead of -inf; a stray scratch cell
-  emmy    a notebook that was cut off while uploading (not valid JSON)
-  felix   submitted nothing for the chapter (only a note)
-  grace   correct work, saved as "Copy of <notebook>.ipynb"
+  carmen  chapter 3: a naive softmax (no max subtraction), attention without the 1/sqrt(d_k)
+          scale, one wrong quiz; other chapters: the first catalogued mistake of each
+  dmitri  chapter 3: K.T on batched input, masking with 0 instead of -inf, a stray scratch
+          cell; other chapters: the second catalogued mistake of each
+  emmy    chapter 3 cut off while uploading (not valid JSON); the others correct
+  felix   nothing for chapter 3 (only a note); the others correct
+  grace   everything correct, saved as "Copy of <notebook>.ipynb"
 A test checks that this file and the committed folder agree.
 """
 
@@ -57,6 +59,8 @@ def make(root: Path) -> None:
 
         put("ada", support.solved(c))
         put("blaise", support.released(c))
+        put("grace", support.solved(c), name=f"Copy of {c.notebook}.ipynb")
+        mistakes = catalogue().get(c.assignment, ([], []))[0]
         if c.assignment == "03-attention":
             carmen = dict([_mistake(c.assignment, "no_max_subtraction"), _mistake(c.assignment, "no_scaling")])
             carmen[quizzes[0]] = _wrong_letter(answers[quizzes[0]], quizzes[0])
@@ -76,8 +80,16 @@ def make(root: Path) -> None:
             dmitri["cells"].insert(len(dmitri["cells"]) // 2, scratch)
             put("dmitri", dmitri)
             text = _dump(support.solved(c))
-            put("emmy", text[: len(text) // 2])
-            put("grace", support.solved(c), name=f"Copy of {c.notebook}.ipynb")
+            put("emmy", text[: len(text) // 2])  # the upload was cut off
+            continue  # felix did not submit this chapter
+        # Elsewhere: carmen and dmitri each make one catalogued mistake, emmy and felix are right.
+        for student, index in (("carmen", 0), ("dmitri", 1)):
+            if len(mistakes) > index:
+                put(student, support.solved(c, **{mistakes[index].function: mistakes[index].source}))
+            else:
+                put(student, support.solved(c))
+        put("emmy", support.solved(c))
+        put("felix", support.solved(c))
     (root / "felix").mkdir(parents=True, exist_ok=True)
     (root / "felix" / "NOTE.txt").write_text("Sorry, I ran out of time this week.\n", encoding="utf-8")
 

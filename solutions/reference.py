@@ -94,3 +94,145 @@ def softmax_jacobian(p):
     diag = p[..., :, None] * np.eye(n)  # (..., n, n) p on the diagonal
     outer = p[..., :, None] * p[..., None, :]  # (..., n, n) p_i p_j
     return diag - outer  # (..., n, n)
+
+
+# --- 09-cross-entropy/cross_entropy.ipynb: shift_for_next_token ---
+
+def shift_for_next_token(ids):
+    """Split token ids into next-token inputs and targets.
+
+    Parameters
+    ----------
+    ids : ndarray of int, shape (..., seq_len)
+        Token ids; the last axis is time. seq_len >= 2.
+
+    Returns
+    -------
+    inputs : ndarray of int, shape (..., seq_len - 1)
+        The tokens the model reads: ids[..., :-1].
+    targets : ndarray of int, shape (..., seq_len - 1)
+        The token that follows each input: ids[..., 1:].
+    """
+    ids = np.asarray(ids)
+    inputs = ids[..., :-1]  # (..., seq_len - 1) every token but the last
+    targets = ids[..., 1:]  # (..., seq_len - 1) every token but the first
+    return inputs, targets
+
+
+# --- 09-cross-entropy/cross_entropy.ipynb: log_softmax ---
+
+def log_softmax(logits, axis=-1):
+    """Numerically stable logarithm of the softmax along one axis.
+
+    Parameters
+    ----------
+    logits : ndarray, shape (..., n, ...)
+        Logits. Entries are finite or -inf (a token that is not allowed).
+    axis : int, default -1
+        The axis along which the probabilities sum to one.
+
+    Returns
+    -------
+    ndarray, same shape as logits
+        log(softmax(logits)) along `axis`, computed without forming the softmax:
+        the exponentials of every slice sum to 1. An entry of -inf gives -inf, and
+        a slice that is all -inf gives all -inf (no nan, no warning).
+    """
+    x = np.asarray(logits, dtype=float)
+    m = np.max(x, axis=axis, keepdims=True)  # (..., 1, ...) largest logit of each slice
+    m = np.where(np.isfinite(m), m, 0.0)  # (..., 1, ...) an all -inf slice: avoid -inf - (-inf)
+    shifted = x - m  # (..., n, ...) every entry <= 0 (or -inf)
+    total = np.exp(shifted).sum(axis=axis, keepdims=True)  # (..., 1, ...) >= 1, or 0 for an all -inf slice
+    log_total = np.log(total, out=np.zeros_like(total), where=total > 0)  # (..., 1, ...) never log(0)
+    return shifted - log_total  # (..., n, ...)
+
+
+# --- 09-cross-entropy/cross_entropy.ipynb: cross_entropy ---
+
+def cross_entropy(logits, targets, ignore_index=None):
+    """Mean negative log-likelihood of the targets (the cross-entropy loss).
+
+    Parameters
+    ----------
+    logits : ndarray, shape (..., vocab)
+        One row of logits per position.
+    targets : ndarray of int, shape (...)
+        The correct token id at every position (shape logits.shape[:-1]).
+    ignore_index : int, optional
+        Positions whose target equals it are left out of the sum and of the
+        count. None means every position counts.
+
+    Returns
+    -------
+    float
+        -mean(log softmax(logits)[target]) over the counted positions, in nats;
+        0.0 when no position counts.
+    """
+    log_p = log_softmax(logits, axis=-1)  # (..., vocab)
+    targets = np.asarray(targets)  # (...)
+    keep = np.ones(targets.shape, dtype=bool)  # (...) True at the positions that count
+    if ignore_index is not None:
+        keep = targets != ignore_index  # (...) False where the target is ignored
+    n = int(keep.sum())
+    if n == 0:
+        return 0.0
+    safe = np.where(keep, targets, 0)  # (...) a valid id everywhere, so indexing cannot fail
+    picked = np.take_along_axis(log_p, safe[..., None], axis=-1)[..., 0]  # (...) log p of each target
+    return float(-picked[keep].sum() / n)
+
+
+# --- 09-cross-entropy/cross_entropy.ipynb: cross_entropy_grad ---
+
+def cross_entropy_grad(logits, targets, ignore_index=None):
+    """Gradient of the mean cross-entropy with respect to the logits.
+
+    Parameters
+    ----------
+    logits : ndarray, shape (..., vocab)
+        One row of logits per position.
+    targets : ndarray of int, shape (...)
+        The correct token id at every position (shape logits.shape[:-1]).
+    ignore_index : int, optional
+        Positions whose target equals it are not part of the loss. None means
+        every position counts.
+
+    Returns
+    -------
+    ndarray, shape (..., vocab)
+        d cross_entropy / d logits: (softmax(logits) - onehot(targets)) / n_counted
+        on the counted rows, zero rows at ignored positions (all zeros when no
+        position counts).
+    """
+    p = np.exp(log_softmax(logits, axis=-1))  # (..., vocab) predicted probabilities
+    targets = np.asarray(targets)  # (...)
+    keep = np.ones(targets.shape, dtype=bool)  # (...) True at the positions that count
+    if ignore_index is not None:
+        keep = targets != ignore_index  # (...) False where the target is ignored
+    n = max(int(keep.sum()), 1)  # with no counted position every row is zero anyway
+    one_hot = (np.arange(p.shape[-1]) == targets[..., None]).astype(float)  # (..., vocab) 1 at each target
+    grad = np.where(keep[..., None], p - one_hot, 0.0)  # (..., vocab) zero rows where ignored
+    return grad / n  # (..., vocab)
+
+
+# --- 09-cross-entropy/cross_entropy.ipynb: perplexity ---
+
+def perplexity(logits, targets, ignore_index=None):
+    """Perplexity: the exponential of the mean cross-entropy.
+
+    Parameters
+    ----------
+    logits : ndarray, shape (..., vocab)
+        One row of logits per position.
+    targets : ndarray of int, shape (...)
+        The correct token id at every position (shape logits.shape[:-1]).
+    ignore_index : int, optional
+        Positions whose target equals it are left out. None means every position
+        counts.
+
+    Returns
+    -------
+    float
+        exp(cross_entropy(logits, targets, ignore_index)), between 1 and inf;
+        1.0 when no position counts.
+    """
+    return float(np.exp(cross_entropy(logits, targets, ignore_index=ignore_index)))

@@ -50,12 +50,16 @@ def test_sample_class_grades_as_each_student_deserves(sample_graded):
     grades = support.grades_by_student(out)
     assert set(grades) == {"ada", "blaise", "carmen", "dmitri", "emmy", "felix", "grace"}
     full = float(grades["ada"]["max_total"])
+    ch03 = "03-attention"
+    ch03_full = float(grades["ada"][ch03])
     assert float(grades["ada"]["total"]) == full > 0
     assert float(grades["blaise"]["total"]) == 0
     for student in ("carmen", "dmitri"):
-        assert 0 < float(grades[student]["total"]) < full, f"{student}'s realistic mistakes must cost some points"
-    assert float(grades["emmy"]["total"]) == 0 and "unreadable notebook" in grades["emmy"]["flags"]
-    assert float(grades["felix"]["total"]) == 0
+        assert 0 < float(grades[student][ch03]) < ch03_full, f"{student}'s realistic mistakes must cost some points"
+        assert float(grades[student]["total"]) < full
+    assert float(grades["emmy"][ch03]) == 0 and "unreadable notebook" in grades["emmy"]["flags"]
+    assert float(grades["emmy"]["total"]) == full - ch03_full
+    assert float(grades["felix"][ch03]) == 0 and float(grades["felix"]["total"]) == full - ch03_full
     assert float(grades["grace"]["total"]) == full and "Copy of" in grades["grace"]["flags"]
     assert "ada" in proc.stdout and "grades.csv" in proc.stdout
 
@@ -63,9 +67,10 @@ def test_sample_class_grades_as_each_student_deserves(sample_graded):
 def test_broken_and_missing_notebooks_get_rows_with_a_status(sample_graded):
     out, _ = sample_graded
     scores = support.scores_by_student(out)
-    assert {r["status"] for r in scores["emmy"].values()} == {"invalid"}
-    assert all("JSON" in r["reason"] for r in scores["emmy"].values())
-    assert {r["status"] for r in scores["felix"].values()} == {"missing"}
+    emmy = [r for r in scores["emmy"].values() if r["assignment"] == "03-attention"]
+    felix = [r for r in scores["felix"].values() if r["assignment"] == "03-attention"]
+    assert {r["status"] for r in emmy} == {"invalid"} and all("JSON" in r["reason"] for r in emmy)
+    assert {r["status"] for r in felix} == {"missing"}
 
 
 def test_a_zip_of_the_class_grades_the_same(sample_graded, tmp_path):

@@ -17,11 +17,19 @@ SPEC = {
         "scaled_dot_product_attention": "(Q, K, V, mask=None)",
         "softmax_jacobian": "(p)",
     },
+    "09-cross-entropy": {
+        "log_softmax": "(logits, axis=-1)",
+        "cross_entropy": "(logits, targets, ignore_index=None)",
+        "cross_entropy_grad": "(logits, targets, ignore_index=None)",
+        "perplexity": "(logits, targets, ignore_index=None)",
+        "shift_for_next_token": "(ids)",
+    },
 }
 
 
 def test_every_spec_function_has_an_answer_cell_with_the_exact_signature():
     course = {c.assignment: c for c in load_course(SOLUTIONS)}
+    assert set(course) <= set(SPEC), f"chapters without a SPEC entry here: {set(course) - set(SPEC)}"
     for assignment, functions in SPEC.items():
         assert assignment in course, f"chapter {assignment} is missing"
         for name, signature in functions.items():
