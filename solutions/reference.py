@@ -13,6 +13,59 @@ import re  # noqa: F401
 import numpy as np  # noqa: F401
 
 
+# --- 02-qkv/qkv.ipynb: project_qkv ---
+
+def project_qkv(X, W_q, W_k, W_v):
+    """Project token embeddings into queries, keys and values.
+
+    Parameters
+    ----------
+    X : ndarray, shape (..., n, d_model)
+        Token embeddings, one row per token, with any leading batch axes.
+    W_q : ndarray, shape (d_model, d_k)
+        Query weights.
+    W_k : ndarray, shape (d_model, d_k)
+        Key weights.
+    W_v : ndarray, shape (d_model, d_v)
+        Value weights.
+
+    Returns
+    -------
+    Q : ndarray, shape (..., n, d_k)
+        Queries, X @ W_q.
+    K : ndarray, shape (..., n, d_k)
+        Keys, X @ W_k.
+    V : ndarray, shape (..., n, d_v)
+        Values, X @ W_v.
+    """
+    X = np.asarray(X)
+    Q = X @ W_q  # (..., n, d_k)
+    K = X @ W_k  # (..., n, d_k)
+    V = X @ W_v  # (..., n, d_v)
+    return Q, K, V
+
+
+# --- 02-qkv/qkv.ipynb: attention_scores ---
+
+def attention_scores(Q, K):
+    """Raw (unscaled) attention scores: the dot product of every query with every key.
+
+    Parameters
+    ----------
+    Q : ndarray, shape (..., n_q, d_k)
+        Queries.
+    K : ndarray, shape (..., n_k, d_k)
+        Keys.
+
+    Returns
+    -------
+    ndarray, shape (..., n_q, n_k)
+        Entry [..., i, j] is the dot product of query i with key j, Q Kᵀ.
+    """
+    Q, K = np.asarray(Q), np.asarray(K)
+    return Q @ K.swapaxes(-1, -2)  # (..., n_q, n_k)
+
+
 # --- 03-attention/attention.ipynb: softmax ---
 
 def softmax(x, axis=-1):
@@ -94,6 +147,67 @@ def softmax_jacobian(p):
     diag = p[..., :, None] * np.eye(n)  # (..., n, n) p on the diagonal
     outer = p[..., :, None] * p[..., None, :]  # (..., n, n) p_i p_j
     return diag - outer  # (..., n, n)
+
+
+# --- 04-masking/masking.ipynb: causal_mask ---
+
+def causal_mask(n):
+    """Causal (look-back) mask: query i may attend to key j exactly when j <= i.
+
+    Parameters
+    ----------
+    n : int
+        Sequence length (number of queries and of keys), n >= 1.
+
+    Returns
+    -------
+    ndarray of bool, shape (n, n)
+        True on and below the diagonal (may attend), False above it.
+    """
+    return np.tril(np.ones((n, n), dtype=bool))  # (n, n)
+
+
+# --- 04-masking/masking.ipynb: padding_mask ---
+
+def padding_mask(lengths, max_len):
+    """Padding mask: True for the real (non-padding) key positions of each sequence.
+
+    Parameters
+    ----------
+    lengths : array_like of int, shape (batch,)
+        The length of each sequence, 0 <= lengths[b] <= max_len.
+    max_len : int
+        The padded length of every sequence (the number of keys).
+
+    Returns
+    -------
+    ndarray of bool, shape (batch, 1, max_len)
+        mask[b, 0, j] is True exactly when j < lengths[b]. The axis of size 1
+        broadcasts over the queries.
+    """
+    lengths = np.asarray(lengths)
+    positions = np.arange(max_len)  # (max_len,)
+    mask = positions[None, :] < lengths[:, None]  # (batch, max_len)
+    return mask[:, None, :]  # (batch, 1, max_len)
+
+
+# --- 04-masking/masking.ipynb: additive_mask ---
+
+def additive_mask(mask):
+    """Turn a boolean mask into the additive mask M of softmax(Q Kᵀ / sqrt(d_k) + M).
+
+    Parameters
+    ----------
+    mask : ndarray of bool, any shape, e.g. (..., n_q, n_k)
+        True where a query may attend to a key.
+
+    Returns
+    -------
+    ndarray of float, same shape as mask
+        0.0 where mask is True, -inf where it is False.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    return np.where(mask, 0.0, -np.inf)  # same shape as mask
 
 
 # --- 09-cross-entropy/cross_entropy.ipynb: shift_for_next_token ---

@@ -12,11 +12,13 @@ from autograder.hidden import ref
 
 # Every graded function of the spec, with its exact parameters, per chapter that exists.
 SPEC = {
+    "02-qkv": {"project_qkv": "(X, W_q, W_k, W_v)", "attention_scores": "(Q, K)"},
     "03-attention": {
         "softmax": "(x, axis=-1)",
         "scaled_dot_product_attention": "(Q, K, V, mask=None)",
         "softmax_jacobian": "(p)",
     },
+    "04-masking": {"causal_mask": "(n)", "padding_mask": "(lengths, max_len)", "additive_mask": "(mask)"},
     "09-cross-entropy": {
         "log_softmax": "(logits, axis=-1)",
         "cross_entropy": "(logits, targets, ignore_index=None)",
