@@ -25,8 +25,12 @@ def _png(fig) -> str:
 
 def _hint(message: str) -> str:
     """The misconception part of a failure message, without the numbers that differ per student."""
+    import re
+
     first = message.splitlines()[0] if message else ""
-    return first.split(": ", 1)[1] if " is not right: " in first else first[:140]
+    if " is not right: " in first:
+        return first.split(" is not right: ", 1)[1]
+    return re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", first)[:160]
 
 
 def write_class_report(out: Path, students: list[str], assignments: list[str], results: list[NotebookResult]) -> Path:

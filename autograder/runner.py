@@ -313,6 +313,8 @@ def _result(test, status: str, message: str = "", output: str = "") -> TestResul
 
 
 def _run_one(test, bound: dict) -> TestResult:
+    if test.target.startswith("quiz_") and bound.get(test.target) is None:
+        return _result(test, "unanswered", f"{test.target} is not answered yet (it is still None).")
     ns = {"__builtins__": builtins, "__name__": "__test__", "np": np, "math": math, **bound}
     out = io.StringIO()
     try:

@@ -1,0 +1,94 @@
+"""Class-scale features: shards and merge, resuming a killed run, progress, report and exports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from autograder import REPO
+from tests import support
+
+SAMPLE = REPO / "examples" / "submissions"
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("full") / "out"
+    proc = support.run_cli("grade", str(SAMPLE), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_progress_is_one_plain_line_per_notebook_when_not_a_terminal(full_run):
+    _, proc = full_run
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("graded ")]
+    assert len(lines) == sum(1 for _ in support.read_csv(full_run[0] / "grades.csv")) * len(support.course())
+    assert "nb/s" in lines[-1]
+
+
+def test_shards_merged_give_the_same_grades_as_one_run(full_run, tmp_path):
+    out, _ = full_run
+    for i in (1, 2, 3):
+        proc = support.run_cli("grade", str(SAMPLE), "--out", str(tmp_path / f"s{i}"), "--shard", f"{i}/3")
+        assert proc.returncode == 0, proc.stderr
+    students = [set(support.grades_by_student(tmp_path / f"s{i}")) for i in (1, 2, 3)]
+    assert not (students[0] & students[1]) and not (students[1] & students[2]), "shards overlap"
+    proc = support.run_cli("merge", *(str(tmp_path / f"s{i}") for i in (1, 2, 3)), "--out", str(tmp_path / "all"))
+    assert proc.returncode == 0, proc.stderr
+    for name in ("grades.csv", "scores.csv"):
+        assert (tmp_path / "all" / name).read_text() == (out / name).read_text()
+
+
+def test_a_killed_run_continues_where_it_stopped(full_run, tmp_path):
+    out, _ = full_run
+    resumed = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "autograder", "grade", str(SAMPLE), "--out", str(resumed), "--jobs", "1"]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((resumed / "_results").glob("*.json"))) < 3:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list((resumed / "_results").glob("*.json")))
+    assert done >= 3, "the first run should have finished some notebooks before it was killed"
+    again = support.run_cli("grade", str(SAMPLE), "--out", str(resumed))
+    assert again.returncode == 0, again.stderr
+    assert f"{done} reused" in again.stdout or "reused from an earlier run" in again.stdout
+    for name in ("grades.csv", "scores.csv"):
+        assert (resumed / name).read_text() == (out / name).read_text()
+
+
+def test_lms_exports_match_the_grades(full_run):
+    out, _ = full_run
+    grades = support.grades_by_student(out)
+    canvas = support.read_csv(out / "exports" / "canvas.csv")
+    assert canvas[0]["Student"].strip() == "Points Possible"
+    assert {row["SIS Login ID"] for row in canvas[1:]} == set(grades)
+    moodle = {row["username"]: row for row in support.read_csv(out / "exports" / "moodle.csv")}
+    for student, row in grades.items():
+        assert float(moodle[student]["total"]) == float(row["total"])
+    scores = support.scores_by_student(out)
+    ada = json.loads((out / "exports" / "gradescope" / "ada" / "03-attention" / "results.json").read_text())
+    assert ada["score"] == float(grades["ada"]["03-attention"])
+    assert {t["name"] for t in ada["tests"]} == {
+        g for g, r in scores["ada"].items() if r["assignment"] == "03-attention"
+    }
+    assert all({"name", "score", "max_score", "output"} <= set(t) for t in ada["tests"])
+    assert not (out / "exports" / "gradescope" / "felix" / "03-attention").exists(), "nothing submitted, no results"
+
+
+def test_class_report_shows_plots_mistakes_and_flags(full_run):
+    out, _ = full_run
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2
+    assert "Most frequent mistakes" in page and "√d_k" in page  # carmen forgot the scale
+    assert "emmy" in page and "unreadable notebook" in page
