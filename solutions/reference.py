@@ -13,6 +13,214 @@ import re  # noqa: F401
 import numpy as np  # noqa: F401
 
 
+# --- 01-tokens/tokens.ipynb: tokenize ---
+
+def tokenize(text):
+    """Split a text into lowercase word and punctuation tokens.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    list of str
+        The tokens from left to right: each maximal run of word characters
+        (letters, digits, "_") is one token, each other non-whitespace character
+        is a token of its own, and everything is lowercase. Whitespace separates
+        tokens and never appears in them.
+    """
+    return re.findall(r"\w+|[^\w\s]", text.lower())
+
+
+# --- 01-tokens/tokens.ipynb: build_vocab ---
+
+def build_vocab(corpus, min_freq=1):
+    """Build a vocabulary {token: id} from a list of texts.
+
+    Parameters
+    ----------
+    corpus : list of str
+        The training texts, each tokenized with `tokenize`.
+    min_freq : int, default 1
+        A token gets an id only if it occurs at least `min_freq` times in the
+        whole corpus.
+
+    Returns
+    -------
+    dict of str to int
+        "<pad>" -> 0, "<unk>" -> 1, then the kept tokens with ids 2, 3, ... in
+        order of decreasing count, ties in Python string order.
+    """
+    counts = collections.Counter(tok for text in corpus for tok in tokenize(text))
+    vocab = {"<pad>": 0, "<unk>": 1}
+    for tok, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        if count >= min_freq:
+            vocab[tok] = len(vocab)
+    return vocab
+
+
+# --- 01-tokens/tokens.ipynb: encode ---
+
+def encode(text, vocab):
+    """Turn a text into an array of token ids.
+
+    Parameters
+    ----------
+    text : str
+        The text to encode; it is tokenized with `tokenize`.
+    vocab : dict of str to int
+        A vocabulary that contains "<unk>".
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        The id of each of the n tokens; a token missing from `vocab` gets
+        vocab["<unk>"].
+    """
+    unk = vocab["<unk>"]
+    return np.array([vocab.get(tok, unk) for tok in tokenize(text)], dtype=np.int64)  # (n,)
+
+
+# --- 01-tokens/tokens.ipynb: decode ---
+
+def decode(ids, vocab):
+    """Turn token ids back into text.
+
+    Parameters
+    ----------
+    ids : ndarray of int, shape (n,)
+        Token ids; every one is an id of `vocab`.
+    vocab : dict of str to int
+        The vocabulary that produced the ids.
+
+    Returns
+    -------
+    str
+        The tokens joined by single spaces, with every "<pad>" left out.
+    """
+    id_to_token = {i: tok for tok, i in vocab.items()}
+    tokens = [id_to_token[int(i)] for i in np.asarray(ids)]
+    return " ".join(tok for tok in tokens if tok != "<pad>")
+
+
+# --- 01-tokens/tokens.ipynb: one_hot ---
+
+def one_hot(ids, vocab_size):
+    """One-hot vectors of token ids.
+
+    Parameters
+    ----------
+    ids : ndarray of int, shape (...)
+        Token ids, each in [0, vocab_size).
+    vocab_size : int
+        The number of tokens in the vocabulary, V.
+
+    Returns
+    -------
+    ndarray of float, shape (..., vocab_size)
+        out[..., j] is 1.0 where j == ids[...] and 0.0 elsewhere.
+
+    Raises
+    ------
+    ValueError
+        If an id is negative or >= vocab_size.
+    """
+    ids = np.asarray(ids)
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError(f"token ids must lie in [0, {vocab_size}), got values from {ids.min()} to {ids.max()}")
+    return (ids[..., None] == np.arange(vocab_size)).astype(np.float64)  # (..., vocab_size)
+
+
+# --- 01-tokens/tokens.ipynb: embed ---
+
+def embed(ids, E):
+    """Look up the embedding of every token id.
+
+    Parameters
+    ----------
+    ids : ndarray of int, shape (...)
+        Token ids, each in [0, vocab_size).
+    E : ndarray, shape (vocab_size, d_model)
+        The embedding matrix: row i is the embedding of token i.
+
+    Returns
+    -------
+    ndarray, shape (..., d_model)
+        E[ids[...]], the same as one_hot(ids, vocab_size) @ E.
+    """
+    return np.asarray(E)[np.asarray(ids)]  # (..., d_model) row ids[...] of E
+
+
+# --- 01-tokens/tokens.ipynb: cosine_similarity ---
+
+def cosine_similarity(a, b):
+    """Cosine similarity of vectors along the last axis.
+
+    Parameters
+    ----------
+    a : ndarray, shape (..., d)
+    b : ndarray, shape (..., d)
+        Broadcastable against `a` (all axes but the last).
+
+    Returns
+    -------
+    ndarray or float, shape (...)
+        a·b / (|a| |b|) for each pair of vectors, in [-1, 1]; 0.0 where either
+        vector is all zeros.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    dot = (a * b).sum(axis=-1)  # (...)
+    norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)  # (...)
+    return np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0)  # (...)
+
+
+# --- 01-tokens/tokens.ipynb: bpe_merges ---
+
+def bpe_merges(corpus, num_merges):
+    """Learn byte-pair-encoding merges from a corpus.
+
+    Parameters
+    ----------
+    corpus : list of str
+        The training texts; their words are the tokens of `tokenize`.
+    num_merges : int
+        The largest number of merges to learn.
+
+    Returns
+    -------
+    list of tuple of (str, str)
+        The merged pairs in the order they were learned; shorter than num_merges
+        if no pair was left to merge.
+    """
+    counts = collections.Counter(tok for text in corpus for tok in tokenize(text))
+    words = {tuple(word) + ("</w>",): count for word, count in counts.items()}
+    merges = []
+    for _ in range(num_merges):
+        pair_counts = collections.Counter()
+        for word, count in words.items():
+            for i in range(len(word) - 1):
+                pair_counts[word[i], word[i + 1]] += count  # every adjacent position, overlaps included
+        if not pair_counts:
+            break
+        best = min(pair_counts, key=lambda p: (-pair_counts[p], p))
+        merges.append(best)
+        merged = {}
+        for word, count in words.items():
+            out, i = [], 0
+            while i < len(word):
+                if i + 1 < len(word) and (word[i], word[i + 1]) == best:
+                    out.append(word[i] + word[i + 1])
+                    i += 2
+                else:
+                    out.append(word[i])
+                    i += 1
+            merged[tuple(out)] = count
+        words = merged
+    return merges
+
+
 # --- 02-qkv/qkv.ipynb: project_qkv ---
 
 def project_qkv(X, W_q, W_k, W_v):
@@ -208,6 +416,194 @@ def additive_mask(mask):
     """
     mask = np.asarray(mask, dtype=bool)
     return np.where(mask, 0.0, -np.inf)  # same shape as mask
+
+
+# --- 05-multi-head/multi_head.ipynb: split_heads ---
+
+def split_heads(X, n_heads):
+    """View the last axis of X as n_heads blocks and make the heads a batch axis.
+
+    Parameters
+    ----------
+    X : ndarray, shape (..., n, d_model)
+        A batch of sequences of vectors (for example the projected queries).
+    n_heads : int
+        Number of heads; must divide d_model.
+
+    Returns
+    -------
+    ndarray, shape (..., n_heads, n, d_head)
+        With d_head = d_model // n_heads. Head i holds features
+        i * d_head ... (i + 1) * d_head - 1 of every token.
+
+    Raises
+    ------
+    ValueError
+        If d_model is not divisible by n_heads.
+    """
+    X = np.asarray(X)
+    *batch, n, d_model = X.shape
+    if d_model % n_heads != 0:
+        raise ValueError(f"d_model = {d_model} is not divisible by n_heads = {n_heads}")
+    X = X.reshape(*batch, n, n_heads, d_model // n_heads)  # (..., n, n_heads, d_head) each row cut into blocks
+    return X.swapaxes(-2, -3)  # (..., n_heads, n, d_head)
+
+
+# --- 05-multi-head/multi_head.ipynb: merge_heads ---
+
+def merge_heads(X):
+    """Concatenate the heads along the features: the inverse of split_heads.
+
+    Parameters
+    ----------
+    X : ndarray, shape (..., n_heads, n, d_head)
+        One sequence of vectors per head.
+
+    Returns
+    -------
+    ndarray, shape (..., n, n_heads * d_head)
+        Row t holds token t's vector from head 0, then from head 1, and so on.
+    """
+    X = np.asarray(X)
+    *batch, n_heads, n, d_head = X.shape
+    X = X.swapaxes(-2, -3)  # (..., n, n_heads, d_head) heads back next to each other
+    return X.reshape(*batch, n, n_heads * d_head)  # (..., n, d_model)
+
+
+# --- 05-multi-head/multi_head.ipynb: multi_head_attention ---
+
+def multi_head_attention(X_q, X_kv, params, n_heads, mask=None):
+    """Multi-head attention: project, split into heads, attend, merge, project out.
+
+    Parameters
+    ----------
+    X_q : ndarray, shape (..., n_q, d_model)
+        The tokens that ask (queries).
+    X_kv : ndarray, shape (..., n_k, d_model)
+        The tokens that are looked at (keys and values); X_q itself for self-attention.
+    params : dict
+        "W_q", "W_k", "W_v", "W_o" of shape (d_model, d_model) and, optionally,
+        "b_q", "b_k", "b_v", "b_o" of shape (d_model,); a missing bias is zero.
+    n_heads : int
+        Number of heads; must divide d_model.
+    mask : ndarray of bool, broadcastable to (..., n_q, n_k), optional
+        True where a query may attend to a key; the same mask applies to every head.
+
+    Returns
+    -------
+    output : ndarray, shape (..., n_q, d_model)
+        The merged heads, times W_o, plus b_o.
+    weights : ndarray, shape (..., n_heads, n_q, n_k)
+        The attention weights of every head.
+    """
+    X_q, X_kv = np.asarray(X_q), np.asarray(X_kv)
+    Q = X_q @ params["W_q"] + params.get("b_q", 0.0)  # (..., n_q, d_model)
+    K = X_kv @ params["W_k"] + params.get("b_k", 0.0)  # (..., n_k, d_model)
+    V = X_kv @ params["W_v"] + params.get("b_v", 0.0)  # (..., n_k, d_model)
+    Q = split_heads(Q, n_heads)  # (..., n_heads, n_q, d_head)
+    K = split_heads(K, n_heads)  # (..., n_heads, n_k, d_head)
+    V = split_heads(V, n_heads)  # (..., n_heads, n_k, d_head)
+    if mask is not None:
+        mask = np.asarray(mask)[..., None, :, :]  # (..., 1, n_q, n_k) the same mask for every head
+    heads, weights = scaled_dot_product_attention(
+        Q, K, V, mask
+    )  # (..., n_heads, n_q, d_head), (..., n_heads, n_q, n_k)
+    output = merge_heads(heads) @ params["W_o"] + params.get("b_o", 0.0)  # (..., n_q, d_model)
+    return output, weights
+
+
+# --- 05-multi-head/multi_head.ipynb: mha_param_count ---
+
+def mha_param_count(d_model, n_heads, bias=True):
+    """Number of parameters of a multi-head attention layer.
+
+    Parameters
+    ----------
+    d_model : int
+        Width of the model.
+    n_heads : int
+        Number of heads (it divides d_model).
+    bias : bool, default True
+        Whether the layer has the biases b_q, b_k, b_v, b_o.
+
+    Returns
+    -------
+    int
+        Entries of W_q, W_k, W_v, W_o, plus those of the biases if bias is True.
+    """
+    matrices = 4 * d_model * d_model  # W_q, W_k, W_v, W_o
+    biases = 4 * d_model if bias else 0  # b_q, b_k, b_v, b_o
+    return int(matrices + biases)
+
+
+# --- 06-positions/positions.ipynb: sinusoidal_positional_encoding ---
+
+def sinusoidal_positional_encoding(seq_len, d_model, base=10000.0):
+    """The sinusoidal positional encoding of Vaswani et al. (2017).
+
+    Parameters
+    ----------
+    seq_len : int
+        Number of positions, p = 0, ..., seq_len - 1.
+    d_model : int
+        Width of the encoding (odd values allowed).
+    base : float, default 10000.0
+        Sets the slowest frequency.
+
+    Returns
+    -------
+    ndarray, shape (seq_len, d_model)
+        PE[p, 2i] = sin(p / base**(2i / d_model)) and
+        PE[p, 2i + 1] = cos(p / base**(2i / d_model)). For an odd d_model the
+        last column is a sine.
+    """
+    p = np.arange(seq_len)[:, None]  # (seq_len, 1)
+    two_i = np.arange(0, d_model, 2)  # (ceil(d_model / 2),) the even columns 2i
+    angles = p / base ** (two_i / d_model)  # (seq_len, ceil(d_model / 2))
+    pe = np.zeros((seq_len, d_model))  # (seq_len, d_model)
+    pe[:, 0::2] = np.sin(angles)  # (seq_len, ceil(d_model / 2)) even columns
+    pe[:, 1::2] = np.cos(angles[:, : d_model // 2])  # (seq_len, d_model // 2) odd columns: no partner for a last sine
+    return pe
+
+
+# --- 06-positions/positions.ipynb: rope ---
+
+def rope(x, positions=None, base=10000.0):
+    """Rotary position embedding (Su et al., 2021) on interleaved pairs of features.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n, d)
+        Queries or keys; d must be even.
+    positions : array of int, broadcastable to (..., n), optional
+        The position of each vector. None means 0, 1, ..., n - 1.
+    base : float, default 10000.0
+        Sets the frequencies omega_i = base ** (-2i / d).
+
+    Returns
+    -------
+    ndarray, shape (..., n, d)
+        Each pair (x[..., 2i], x[..., 2i + 1]) rotated counter-clockwise by the
+        angle p * omega_i, where p is the vector's position.
+
+    Raises
+    ------
+    ValueError
+        If d is odd.
+    """
+    x = np.asarray(x)
+    n, d = x.shape[-2], x.shape[-1]
+    if d % 2 != 0:
+        raise ValueError(f"rope needs an even number of features, got d = {d}")
+    if positions is None:
+        positions = np.arange(n)  # (n,)
+    p = np.asarray(positions, dtype=float)  # broadcastable to (..., n)
+    omega = base ** (-np.arange(0, d, 2) / d)  # (d/2,) omega_i = base^(-2i/d)
+    theta = p[..., None] * omega  # (..., n, d/2) one angle per pair
+    cos, sin = np.cos(theta), np.sin(theta)  # (..., n, d/2)
+    x_even, x_odd = x[..., 0::2], x[..., 1::2]  # (..., n, d/2) the two members of each pair
+    rotated = np.stack([x_even * cos - x_odd * sin, x_even * sin + x_odd * cos], axis=-1)  # (..., n, d/2, 2)
+    return rotated.reshape(rotated.shape[:-2] + (d,))  # (..., n, d) pairs interleaved again
 
 
 # --- 09-cross-entropy/cross_entropy.ipynb: shift_for_next_token ---

@@ -12,6 +12,16 @@ from autograder.hidden import ref
 
 # Every graded function of the spec, with its exact parameters, per chapter that exists.
 SPEC = {
+    "01-tokens": {
+        "tokenize": "(text)",
+        "build_vocab": "(corpus, min_freq=1)",
+        "encode": "(text, vocab)",
+        "decode": "(ids, vocab)",
+        "one_hot": "(ids, vocab_size)",
+        "embed": "(ids, E)",
+        "cosine_similarity": "(a, b)",
+        "bpe_merges": "(corpus, num_merges)",
+    },
     "02-qkv": {"project_qkv": "(X, W_q, W_k, W_v)", "attention_scores": "(Q, K)"},
     "03-attention": {
         "softmax": "(x, axis=-1)",
@@ -19,6 +29,16 @@ SPEC = {
         "softmax_jacobian": "(p)",
     },
     "04-masking": {"causal_mask": "(n)", "padding_mask": "(lengths, max_len)", "additive_mask": "(mask)"},
+    "05-multi-head": {
+        "split_heads": "(X, n_heads)",
+        "merge_heads": "(X)",
+        "multi_head_attention": "(X_q, X_kv, params, n_heads, mask=None)",
+        "mha_param_count": "(d_model, n_heads, bias=True)",
+    },
+    "06-positions": {
+        "sinusoidal_positional_encoding": "(seq_len, d_model, base=10000.0)",
+        "rope": "(x, positions=None, base=10000.0)",
+    },
     "09-cross-entropy": {
         "log_softmax": "(logits, axis=-1)",
         "cross_entropy": "(logits, targets, ignore_index=None)",

@@ -11,7 +11,7 @@ from autograder.sandbox import default_isolation, probe_isolation
 from tests import support
 
 ISOLATED = not probe_isolation(default_isolation())
-COURSE = support.course()[0]
+COURSE = next(c for c in support.course() if c.assignment == "03-attention")
 FUNCTIONS = [a for a in COURSE.answers if not a.startswith("quiz_")]
 VICTIM = FUNCTIONS[0]  # the function each attack replaces
 SIGNATURE = "(*args, **kwargs)"

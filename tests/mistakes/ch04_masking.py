@@ -165,7 +165,7 @@ ALTERNATIVES = [
     ),
     Alternative(
         "causal_mask",
-        "loops",
+        "causal_loops",
         """def causal_mask(n):
     m = np.zeros((n, n), dtype=bool)
     for i in range(n):
@@ -183,7 +183,7 @@ ALTERNATIVES = [
     ),
     Alternative(
         "padding_mask",
-        "loops",
+        "padding_loops",
         """def padding_mask(lengths, max_len):
     m = np.zeros((len(lengths), 1, max_len), dtype=bool)
     for b, length in enumerate(lengths):

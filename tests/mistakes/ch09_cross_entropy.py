@@ -254,7 +254,7 @@ MISTAKES = [
     ),
     Mistake(
         "cross_entropy_grad",
-        "nan_when_nothing_counts",
+        "grad_nan_when_nothing_counts",
         "divides by a count of zero when every target is ignored: 0 / 0 = nan",
         """def cross_entropy_grad(logits, targets, ignore_index=None):
     p = np.exp(log_softmax(logits, axis=-1))
