@@ -606,6 +606,177 @@ def rope(x, positions=None, base=10000.0):
     return rotated.reshape(rotated.shape[:-2] + (d,))  # (..., n, d) pairs interleaved again
 
 
+# --- 07-residuals/residuals.ipynb: feed_forward ---
+
+def feed_forward(x, W_1, b_1, W_2, b_2):
+    """Position-wise feed-forward network: ReLU(x W_1 + b_1) W_2 + b_2.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., d_model)
+        One row per token; any number of leading axes.
+    W_1 : ndarray, shape (d_model, d_ff)
+        First (expanding) weight matrix.
+    b_1 : ndarray, shape (d_ff,)
+        First bias, added before the ReLU.
+    W_2 : ndarray, shape (d_ff, d_model)
+        Second (projecting) weight matrix.
+    b_2 : ndarray, shape (d_model,)
+        Second bias. There is no ReLU after the second layer.
+
+    Returns
+    -------
+    ndarray, shape (..., d_model)
+        The FFN applied to every row of x independently.
+    """
+    x = np.asarray(x, dtype=float)
+    hidden = np.maximum(0.0, x @ W_1 + b_1)  # (..., d_ff) ReLU of the pre-activations
+    return hidden @ W_2 + b_2  # (..., d_model)
+
+
+# --- 07-residuals/residuals.ipynb: residual ---
+
+def residual(x, sublayer):
+    """Residual connection around a sublayer: x + sublayer(x).
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., d_model)
+        The input, for example the residual stream of a sequence.
+    sublayer : callable
+        Maps an array of shape (..., d_model) to an array of the same shape.
+        It is called exactly once, on x.
+
+    Returns
+    -------
+    ndarray, shape (..., d_model)
+        x + sublayer(x).
+    """
+    x = np.asarray(x, dtype=float)
+    return x + np.asarray(sublayer(x))  # (..., d_model) the identity path plus the branch
+
+
+# --- 07-residuals/residuals.ipynb: stack_gradient_norms ---
+
+def stack_gradient_norms(x, weights, use_residual):
+    """Norms of dloss/dh_l through a stack of tanh layers, by backpropagation.
+
+    h_0 = x, h_{l+1} = h_l + tanh(h_l W_l) if use_residual else tanh(h_l W_l),
+    loss = sum(h_L).
+
+    Parameters
+    ----------
+    x : ndarray, shape (d,)
+        The input h_0.
+    weights : list of L ndarrays, each of shape (d, d)
+        W_0, ..., W_{L-1}. L may be 0.
+    use_residual : bool
+        Whether each layer adds its input back (a residual connection).
+
+    Returns
+    -------
+    ndarray, shape (L + 1,)
+        Entry l is the Euclidean norm of dloss/dh_l, for l = 0, ..., L.
+    """
+    h = np.asarray(x, dtype=float)  # (d,) h_0
+    pre = []
+    for W in weights:
+        a = h @ W  # (d,) pre-activation a_l
+        pre.append(a)
+        h = h + np.tanh(a) if use_residual else np.tanh(a)  # (d,) h_{l+1}
+    g = np.ones_like(h)  # (d,) dloss/dh_L: the loss is a plain sum
+    norms = [np.linalg.norm(g)]
+    for W, a in zip(reversed(weights), reversed(pre), strict=True):
+        branch = (g * (1.0 - np.tanh(a) ** 2)) @ np.asarray(W).T  # (d,) through tanh, then through h W
+        g = g + branch if use_residual else branch  # (d,) dloss/dh_l
+        norms.append(np.linalg.norm(g))
+    return np.array(norms[::-1])  # (L + 1,) from layer 0 to layer L
+
+
+# --- 08-layer-norm/layer_norm.ipynb: layer_norm ---
+
+def layer_norm(x, gamma, beta, eps=1e-5):
+    """Layer normalisation over the last axis, with a learned scale and shift.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., d_model)
+        One vector per token; any number of leading axes.
+    gamma : ndarray, shape (d_model,)
+        Scale, one per feature.
+    beta : ndarray, shape (d_model,)
+        Shift, one per feature.
+    eps : float, default 1e-5
+        Added to the variance inside the square root.
+
+    Returns
+    -------
+    ndarray, shape (..., d_model)
+        (x - mean) / sqrt(var + eps) * gamma + beta, where mean and the biased
+        variance are taken over the last axis of each token.
+    """
+    x = np.asarray(x, dtype=float)
+    mu = x.mean(axis=-1, keepdims=True)  # (..., 1) one mean per token
+    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)  # (..., 1) biased variance (divide by d)
+    x_hat = (x - mu) / np.sqrt(var + eps)  # (..., d_model) mean 0, variance 1 per token
+    return x_hat * gamma + beta  # (..., d_model)
+
+
+# --- 08-layer-norm/layer_norm.ipynb: batch_norm ---
+
+def batch_norm(x, gamma, beta, eps=1e-5):
+    """Batch normalisation with training-mode (batch) statistics.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., d)
+        For example (batch, d) or (batch, n, d). Every axis but the last indexes
+        examples (and positions).
+    gamma : ndarray, shape (d,)
+        Scale, one per feature.
+    beta : ndarray, shape (d,)
+        Shift, one per feature.
+    eps : float, default 1e-5
+        Added to the variance inside the square root.
+
+    Returns
+    -------
+    ndarray, shape (..., d)
+        (x - mean) / sqrt(var + eps) * gamma + beta, where the mean and the biased
+        variance of each feature are taken over every axis but the last.
+    """
+    x = np.asarray(x, dtype=float)
+    axes = tuple(range(x.ndim - 1))  # every axis but the last
+    mu = x.mean(axis=axes, keepdims=True)  # (1, ..., 1, d) one mean per feature
+    var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)  # (1, ..., 1, d) biased variance
+    return (x - mu) / np.sqrt(var + eps) * gamma + beta  # (..., d)
+
+
+# --- 08-layer-norm/layer_norm.ipynb: rms_norm ---
+
+def rms_norm(x, gamma, eps=1e-6):
+    """RMS normalisation over the last axis: x / sqrt(mean(x**2) + eps) * gamma.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., d_model)
+        One vector per token; any number of leading axes.
+    gamma : ndarray, shape (d_model,)
+        Scale, one per feature.
+    eps : float, default 1e-6
+        Added to the mean of the squares inside the square root.
+
+    Returns
+    -------
+    ndarray, shape (..., d_model)
+        Each token divided by its root mean square, then scaled by gamma. The
+        mean is not subtracted.
+    """
+    x = np.asarray(x, dtype=float)
+    rms = np.sqrt((x**2).mean(axis=-1, keepdims=True) + eps)  # (..., 1) one root mean square per token
+    return x / rms * gamma  # (..., d_model)
+
+
 # --- 09-cross-entropy/cross_entropy.ipynb: shift_for_next_token ---
 
 def shift_for_next_token(ids):

@@ -39,6 +39,16 @@ SPEC = {
         "sinusoidal_positional_encoding": "(seq_len, d_model, base=10000.0)",
         "rope": "(x, positions=None, base=10000.0)",
     },
+    "07-residuals": {
+        "feed_forward": "(x, W_1, b_1, W_2, b_2)",
+        "residual": "(x, sublayer)",
+        "stack_gradient_norms": "(x, weights, use_residual)",
+    },
+    "08-layer-norm": {
+        "layer_norm": "(x, gamma, beta, eps=1e-05)",
+        "batch_norm": "(x, gamma, beta, eps=1e-05)",
+        "rms_norm": "(x, gamma, eps=1e-06)",
+    },
     "09-cross-entropy": {
         "log_softmax": "(logits, axis=-1)",
         "cross_entropy": "(logits, targets, ignore_index=None)",
