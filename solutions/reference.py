@@ -917,3 +917,183 @@ def perplexity(logits, targets, ignore_index=None):
         1.0 when no position counts.
     """
     return float(np.exp(cross_entropy(logits, targets, ignore_index=ignore_index)))
+
+
+# --- 10-gpt/gpt.ipynb: transformer_block ---
+
+def transformer_block(x, params, n_heads, mask=None, norm_first=True):
+    """One transformer block: self-attention and a feed-forward network, each with a
+    residual connection and a layer norm.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n, d_model)
+        The residual stream: one vector per position.
+    params : dict
+        "attn": the multi-head attention parameters (W_q, W_k, W_v, W_o of shape
+        (d_model, d_model), optional b_q, b_k, b_v, b_o of shape (d_model,));
+        "ln1_gamma", "ln1_beta", "ln2_gamma", "ln2_beta": shape (d_model,);
+        "W_1" (d_model, d_ff), "b_1" (d_ff,), "W_2" (d_ff, d_model), "b_2" (d_model,).
+    n_heads : int
+        Number of attention heads.
+    mask : ndarray of bool, broadcastable to (..., n, n), optional
+        True where a position may attend to another. None means no mask.
+    norm_first : bool, default True
+        True: Pre-LN, x = x + MHA(LN1(x)); x = x + FFN(LN2(x)).
+        False: Post-LN, x = LN1(x + MHA(x)); x = LN2(x + FFN(x)).
+
+    Returns
+    -------
+    ndarray, shape (..., n, d_model)
+        The new residual stream. Layer norms use eps = 1e-5.
+    """
+    x = np.asarray(x)
+    p = params
+    if norm_first:
+        h = layer_norm(x, p["ln1_gamma"], p["ln1_beta"], eps=1e-5)  # (..., n, d_model)
+        attended, _ = multi_head_attention(h, h, p["attn"], n_heads, mask)  # (..., n, d_model)
+        x = x + attended  # (..., n, d_model)
+        h = layer_norm(x, p["ln2_gamma"], p["ln2_beta"], eps=1e-5)  # (..., n, d_model)
+        return x + feed_forward(h, p["W_1"], p["b_1"], p["W_2"], p["b_2"])  # (..., n, d_model)
+    attended, _ = multi_head_attention(x, x, p["attn"], n_heads, mask)  # (..., n, d_model)
+    x = layer_norm(x + attended, p["ln1_gamma"], p["ln1_beta"], eps=1e-5)  # (..., n, d_model)
+    transformed = feed_forward(x, p["W_1"], p["b_1"], p["W_2"], p["b_2"])  # (..., n, d_model)
+    return layer_norm(x + transformed, p["ln2_gamma"], p["ln2_beta"], eps=1e-5)  # (..., n, d_model)
+
+
+# --- 10-gpt/gpt.ipynb: gpt_forward ---
+
+def gpt_forward(ids, params):
+    """A decoder-only (GPT-style) language model: token ids in, next-token logits out.
+
+    Parameters
+    ----------
+    ids : ndarray of int, shape (..., n)
+        Token ids, each in [0, vocab).
+    params : dict
+        "tok_emb" (vocab, d_model): token embeddings, also the output layer (tied);
+        "pos_emb" (max_len, d_model): learned position embeddings;
+        "blocks": a list of transformer_block parameter dicts;
+        "n_heads": int, the number of heads of every block;
+        "ln_f_gamma", "ln_f_beta" (d_model,): the final layer norm.
+
+    Returns
+    -------
+    ndarray, shape (..., n, vocab)
+        logits[..., i, :] scores the token that follows position i, computed from
+        positions 0..i only (Pre-LN blocks with a causal mask, eps = 1e-5).
+
+    Raises
+    ------
+    ValueError
+        If n is larger than max_len.
+    """
+    ids = np.asarray(ids)
+    tok_emb, pos_emb = params["tok_emb"], params["pos_emb"]
+    n, max_len = ids.shape[-1], pos_emb.shape[0]
+    if n > max_len:
+        raise ValueError(
+            f"the sequence has {n} tokens but the model has only max_len = {max_len} positions: "
+            "crop the context to its last max_len tokens"
+        )
+    h = tok_emb[ids] + pos_emb[:n]  # (..., n, d_model)
+    mask = causal_mask(n)  # (n, n) position i sees positions 0..i
+    for block in params["blocks"]:
+        h = transformer_block(h, block, params["n_heads"], mask=mask, norm_first=True)  # (..., n, d_model)
+    h = layer_norm(h, params["ln_f_gamma"], params["ln_f_beta"], eps=1e-5)  # (..., n, d_model)
+    return h @ tok_emb.swapaxes(-1, -2)  # (..., n, vocab) tied output layer
+
+
+# --- 10-gpt/gpt.ipynb: next_token_distribution ---
+
+def next_token_distribution(logits, temperature=1.0, top_k=None, top_p=None):
+    """The distribution a sampler draws the next token from.
+
+    Parameters
+    ----------
+    logits : ndarray, shape (vocab,)
+        Scores of the candidate tokens (one position).
+    temperature : float, default 1.0
+        The logits are divided by it before the softmax. 0 puts all the mass on the
+        largest logit (the lowest token id on ties).
+    top_k : int, optional
+        Keep only the k most probable tokens, then renormalise.
+    top_p : float in (0, 1], optional
+        Then keep the smallest set of most probable tokens whose total probability
+        is >= top_p, and renormalise.
+
+    Returns
+    -------
+    ndarray, shape (vocab,)
+        Probabilities summing to 1; tokens that were cut get exactly 0. Ties are
+        broken towards the lower token id.
+
+    Raises
+    ------
+    ValueError
+        If temperature < 0, top_k < 1, or top_p is outside (0, 1].
+    """
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k must be at least 1, got {top_k}")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    logits = np.asarray(logits, dtype=float)  # (vocab,)
+    vocab = logits.shape[-1]
+    if temperature == 0:
+        probs = np.zeros(vocab)  # (vocab,)
+        probs[np.argmax(logits)] = 1.0  # np.argmax returns the lowest id on ties
+        return probs
+    probs = softmax(logits / temperature)  # (vocab,)
+    order = np.argsort(-probs, kind="stable")  # (vocab,) most probable first; ties: lower id first
+    if top_k is not None:
+        probs[order[top_k:]] = 0.0
+        probs = probs / probs.sum()  # (vocab,)
+    if top_p is not None:
+        cumulative = np.cumsum(probs[order])  # (vocab,) mass of the most probable 1, 2, ... tokens
+        n_keep = min(int(np.searchsorted(cumulative, top_p)) + 1, vocab)  # first total >= top_p
+        probs[order[n_keep:]] = 0.0
+        probs = probs / probs.sum()  # (vocab,)
+    return probs
+
+
+# --- 10-gpt/gpt.ipynb: generate ---
+
+def generate(params, prompt_ids, max_new_tokens, temperature=0.0, top_k=None, top_p=None, seed=0):
+    """Extend a prompt one token at a time with a GPT model.
+
+    Parameters
+    ----------
+    params : dict
+        The model, as for gpt_forward.
+    prompt_ids : ndarray of int, shape (n_prompt,)
+        The prompt (1-D).
+    max_new_tokens : int
+        How many tokens to add.
+    temperature, top_k, top_p
+        As for next_token_distribution. temperature = 0 is greedy decoding: the
+        token with the largest logit (the lowest id on ties).
+    seed : int, default 0
+        For temperature > 0: rng = np.random.default_rng(seed) is made once per
+        call, and each new token is rng.choice(len(p), p=p).
+
+    Returns
+    -------
+    ndarray of int, shape (n_prompt + max_new_tokens,)
+        The prompt followed by the new tokens. The model only ever sees the last
+        max_len tokens (max_len = params["pos_emb"].shape[0]).
+    """
+    ids = [int(t) for t in np.asarray(prompt_ids).reshape(-1)]
+    max_len = params["pos_emb"].shape[0]  # the number of learned positions
+    rng = np.random.default_rng(seed)  # one generator for the whole call
+    for _ in range(max_new_tokens):
+        context = np.array(ids[-max_len:])  # (n,) n <= max_len
+        logits = gpt_forward(context, params)[-1]  # (vocab,) scores for the next position
+        if temperature == 0:
+            next_id = int(np.argmax(logits))  # greedy; the lowest id on ties
+        else:
+            probs = next_token_distribution(logits, temperature, top_k, top_p)  # (vocab,)
+            next_id = int(rng.choice(len(probs), p=probs))
+        ids.append(next_id)
+    return np.array(ids, dtype=np.int64)  # (n_prompt + max_new_tokens,)

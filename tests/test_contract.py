@@ -56,6 +56,12 @@ SPEC = {
         "perplexity": "(logits, targets, ignore_index=None)",
         "shift_for_next_token": "(ids)",
     },
+    "10-gpt": {
+        "transformer_block": "(x, params, n_heads, mask=None, norm_first=True)",
+        "gpt_forward": "(ids, params)",
+        "next_token_distribution": "(logits, temperature=1.0, top_k=None, top_p=None)",
+        "generate": "(params, prompt_ids, max_new_tokens, temperature=0.0, top_k=None, top_p=None, seed=0)",
+    },
 }
 
 
