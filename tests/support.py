@@ -11,19 +11,27 @@ import sys
 from pathlib import Path
 
 from autograder import BOOK, REPO, SOLUTIONS
-from autograder.contract import NotebookContract, load_course
+from autograder.contract import CARRIED_PREFIX, NotebookContract, load_course
 
 
 def course() -> list[NotebookContract]:
     return load_course(SOLUTIONS)
 
 
+def _strip(src: str) -> str:
+    return "\n".join(ln for ln in src.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
 def reference_answers(contract: NotebookContract) -> dict[str, str]:
-    """The solution cells as a student would write them (delimiters removed)."""
-    return {
-        gid: "\n".join(ln for ln in src.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
-        for gid, src in contract.answer_sources.items()
-    }
+    """The solution cells as a diligent student would write them (delimiters removed),
+    including the cells where earlier chapters' functions are pasted."""
+    answers = {gid: _strip(src) for gid, src in contract.answer_sources.items()}
+    nb = json.loads(contract.path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        gid = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+        if gid.startswith(CARRIED_PREFIX):
+            answers[gid] = _strip("".join(cell["source"]))
+    return answers
 
 
 def released(contract: NotebookContract) -> dict:
