@@ -34,7 +34,8 @@ def main() -> int:
         for assignment, (mistakes, alternatives) in sorted(catalogue().items()):
             caught = named = isolated = alt_ok = 0
             for m in mistakes:
-                rows = {g: r for g, r in scores[support.mistake_student(assignment, m.slug)].items()}
+                student = support.mistake_student(assignment, m.slug)
+                rows = {g: r for g, r in scores[student].items() if r["assignment"] == assignment}
                 lost = [g for g, r in rows.items() if float(r["points"]) < float(r["max_points"])]
                 own = [g for g in lost if g.startswith(f"test_{m.function}")]
                 text = support.feedback_text(out, support.mistake_student(assignment, m.slug), assignment)
@@ -45,7 +46,7 @@ def main() -> int:
                     failures.append(f"{assignment}/{m.slug}")
             for a in alternatives:
                 rows = scores[support.alternative_student(assignment, a.slug)]
-                ok = all(r["status"] == "ok" for r in rows.values())
+                ok = all(r["status"] == "ok" for r in rows.values() if r["assignment"] == assignment)
                 alt_ok += ok
                 if not ok:
                     failures.append(f"{assignment}/{a.slug} (alternative)")
