@@ -312,14 +312,31 @@ def _result(test, status: str, message: str = "", output: str = "") -> TestResul
     return TestResult(test.grade_id, test.target, points, test.points, status, message, output)
 
 
+class _Output:
+    """What a test printed, plus the warnings the student's code raised while it ran.
+
+    Warnings are reported, not penalised (plain nbgrader gives 0 to any test cell that
+    writes to stderr); tests that forbid them say so with ``hidden.without_warnings``.
+    """
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+        self.warnings: list = []
+
+    def getvalue(self) -> str:
+        seen = list(dict.fromkeys(str(w.message) for w in self.warnings if issubclass(w.category, StudentWarning)))
+        notes = [f"(your code warned: {w})" for w in seen[:3]]
+        return "\n".join([self.stream.getvalue().rstrip(), *notes]).strip()
+
+
 def _run_one(test, bound: dict) -> TestResult:
     if test.target.startswith("quiz_") and bound.get(test.target) is None:
         return _result(test, "unanswered", f"{test.target} is not answered yet (it is still None).")
     ns = {"__builtins__": builtins, "__name__": "__test__", "np": np, "math": math, **bound}
-    out = io.StringIO()
+    out = _Output()
     try:
-        with contextlib.redirect_stdout(out), warnings.catch_warnings():
-            warnings.simplefilter("ignore", StudentWarning)
+        with contextlib.redirect_stdout(out.stream), warnings.catch_warnings(record=True) as out.warnings:
+            warnings.simplefilter("always", StudentWarning)
             exec(compile(test.source, f"<{test.grade_id}>", "exec"), ns)
     except AssertionError as e:
         return _result(test, "failed", str(e) or "a check failed", out.getvalue())
