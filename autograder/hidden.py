@@ -166,10 +166,10 @@ def without_warnings(fn, *args, what: str = "", hint: str | None = None, **kwarg
 
 
 def quiz(answer, correct: str, explanation: str) -> None:
-    """Grade a multiple-choice answer; the explanation is printed either way."""
-    print(explanation)
+    """Grade a multiple-choice answer; the explanation is shown either way (once)."""
     if answer is None:
         raise AssertionError("No answer given yet. " + explanation)
     given = str(answer).strip().lower()
     if given != correct:
         raise AssertionError(f"Not quite ({given!r} is not the best answer). {explanation}")
+    print(explanation)
