@@ -66,3 +66,13 @@ def test_leak_check_finds_a_planted_solution_line(tmp_path):
     (site / "_sources" / "page.ipynb").write_text('{"source": ["' + line.replace('"', '\\"') + '"]}')
     assert find_leaks(site), f"a planted solution line was not found: {line!r}"
     shutil.rmtree(site)
+
+
+def test_data_files_shipped_with_a_chapter_can_be_downloaded_from_its_page(built_book):
+    for c in support.course():
+        folder = support.BOOK / c.assignment
+        for data in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix != ".ipynb"):
+            copies = list((built_book / "_downloads").glob(f"*/{data.name}"))
+            assert copies and copies[0].read_bytes() == data.read_bytes(), f"{data.name} is not downloadable"
+            page = (built_book / "book" / c.assignment / f"{c.notebook}.html").read_text()
+            assert f"/{data.name}\"" in page, f"{c.assignment}'s page has no link to {data.name}"
