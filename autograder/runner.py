@@ -300,6 +300,17 @@ def run_tests(
                     timed_out.add(test.target)
     finally:
         session.close()
+    for kind, needle in (
+        ("returned objects that are not plain data (a possible attempt to fool comparisons)", "UnsupportedResult"),
+        ("its process died during a test (os._exit, a signal, or memory)", "process stopped"),
+        (
+            "tried to open files that are not in its sandbox (the course and other students' files are hidden)",
+            "Error: [Errno",
+        ),
+    ):
+        hit = sorted({r.target for r in results if needle in r.message})
+        if hit:
+            flags.append(f"{', '.join(hit)}: {kind}")
     cells = [session.log[i] for i in sorted(session.log)]
     for log in cells:
         if not log.ok and "skipped" in log.message:

@@ -75,4 +75,4 @@ def test_data_files_shipped_with_a_chapter_can_be_downloaded_from_its_page(built
             copies = list((built_book / "_downloads").glob(f"*/{data.name}"))
             assert copies and copies[0].read_bytes() == data.read_bytes(), f"{data.name} is not downloadable"
             page = (built_book / "book" / c.assignment / f"{c.notebook}.html").read_text()
-            assert f"/{data.name}\"" in page, f"{c.assignment}'s page has no link to {data.name}"
+            assert f'/{data.name}"' in page, f"{c.assignment}'s page has no link to {data.name}"

@@ -162,6 +162,10 @@ def test_suspicious_behaviour_raises_a_flag(hostile_class):
     grades = support.grades_by_student(out)
     assert "skipped" in grades["top-level-infinite-loop"]["flags"]
     assert "autograder" in grades["import-the-grader"]["flags"], "importing the grader must be flagged"
+    assert "not plain data" in grades["always-equal-object"]["flags"]
+    assert "process died" in grades["os-exit-in-function"]["flags"]
+    if ISOLATED:
+        assert "tried to open files" in grades["steal-the-reference"]["flags"]
 
 
 TAMPERING = {
