@@ -8,7 +8,7 @@ OUT ?= _build/grading
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup release book test grade lint format clean
+.PHONY: help setup browser release book test grade lint format clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,13 +20,21 @@ $(STAMP): requirements.txt constraints.txt
 
 setup: $(STAMP) ## Create or update .venv from requirements.txt
 
+browser: ## Install Debian's chromium for the browser tests, when it is missing
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$COURSE_CHROMIUM" ] || { \
+	  echo "Installing Debian's chromium for the browser tests (apt-get install chromium)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null \
+	  || { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null; } \
+	  || echo "Could not install chromium: the browser tests will fail (set COURSE_CHROMIUM=/path/to/chrome)"; }
+
 release: $(STAMP) ## Regenerate book/ and solutions/reference.py from solutions/
 	$(BIN)/python -m autograder release
 
 book: release ## Build the HTML book into _build/html
 	$(BIN)/python -m autograder book
 
-test: $(STAMP) ## Lint, then run the whole test suite
+test: $(STAMP) browser ## Lint, then run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

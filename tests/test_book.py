@@ -16,13 +16,6 @@ HTML = REPO / "_build" / "html"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def built_book():
-    proc = support.run_cli("book")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return HTML
-
-
 def chapter_pages(html_root):
     return {c.assignment: html_root / "book" / c.assignment / f"{c.notebook}.html" for c in support.course()}
 
