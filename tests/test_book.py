@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from autograder import REPO
 from autograder.book import find_leaks, solution_lines
 from autograder.contract import load_course
 from tests import support
 
-HTML = REPO / "_build" / "html"
 pytestmark = pytest.mark.slow
 
 
@@ -69,3 +70,42 @@ def test_data_files_shipped_with_a_chapter_can_be_downloaded_from_its_page(built
             assert copies and copies[0].read_bytes() == data.read_bytes(), f"{data.name} is not downloadable"
             page = (built_book / "book" / c.assignment / f"{c.notebook}.html").read_text()
             assert f'/{data.name}"' in page, f"{c.assignment}'s page has no link to {data.name}"
+
+
+def _chapter_links(page_html: str) -> set[str]:
+    """The chapters a page links to from its text (the sidebar and next/previous links excluded)."""
+    article = page_html.split('<article class="bd-article">', 1)[-1].split("</article>", 1)[0]
+    return set(re.findall(r'href="(?:\.\./)*(?:book/)?(\d\d-[\w-]+)/\w+\.html', article))
+
+
+def test_chapters_link_to_the_chapters_they_build_on(built_book):
+    pages = chapter_pages(built_book)
+    intro = (built_book / "book" / "intro.html").read_text()
+    assert _chapter_links(intro) == set(pages), "the home page's table should link every chapter"
+    for assignment, page in pages.items():
+        linked = _chapter_links(page.read_text()) - {assignment}
+        assert linked, f"{assignment} links to no other chapter: write [chapter N](../NN-x/x.ipynb) in its prose"
+
+
+def test_launch_buttons_open_the_student_version_on_colab_and_binder(built_book):
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    repo_path = urlsplit(config["repository"]["url"]).path.strip("/")
+    for c in support.course():
+        notebook = f"book/{c.assignment}/{c.notebook}.ipynb"
+        assert (REPO / notebook).exists()
+        page = (built_book / notebook).with_suffix(".html").read_text()
+        colab = f"https://colab.research.google.com/github/{repo_path}/blob/main/{notebook}"
+        binder = f"https://mybinder.org/v2/gh/{repo_path}/main?urlpath=lab/tree/{notebook}"
+        assert f'href="{colab}"' in page, f"{c.assignment}: no Colab button opening {notebook}"
+        assert f'href="{binder}"' in page, f"{c.assignment}: no Binder button opening {notebook}"
+        assert "solutions/" not in page.split("launch-buttons", 1)[-1][:3000]
+    assert (REPO / "binder" / "requirements.txt").exists(), "Binder needs binder/requirements.txt"
+
+
+def test_bibliography_lists_the_primary_sources(built_book):
+    html = (built_book / "book" / "references.html").read_text()
+    entries = [re.sub(r"<[^>]+>", " ", e) for e in re.findall(r'role="doc-biblioentry">([\s\S]*?)</div>', html)]
+    primary = [("Vaswani", "2017"), ("Ba", "2016"), ("He", "2016")]
+    primary += [("Xiong", "2020"), ("Sennrich", "2016"), ("Su", "2021")]
+    for author, year in primary:
+        assert any(re.search(rf"\b{author}\b", e) and year in e for e in entries), f"no reference for {author} {year}"
