@@ -51,25 +51,47 @@ def _distinctive(line: str) -> bool:
     return len(s) >= 24 and not s.startswith("#") and s not in {'"""', "'''"}
 
 
-def find_leaks(html_root: Path, solutions: Path = SOLUTIONS) -> list[str]:
-    """Every built file (html, _sources, downloads) that contains a solution or hidden-test line."""
-    import html as html_mod
+def find_leaks(html_root: Path, solutions: Path = SOLUTIONS, cache: Path | None = None) -> list[str]:
+    """Every built file (html, _sources, downloads) that contains a solution or hidden-test line.
 
-    needles = solution_lines(solutions)
+    With ``cache`` (a JSON file), files already found clean for the same solution lines, and
+    unchanged since (same size and modification time), are not searched again.
+    """
+    import hashlib
+    import html as html_mod
+    import json
+
+    needles = sorted(solution_lines(solutions))
+    variants = sorted({v for n in needles for v in (n, json_escaped(n))})
+    key = hashlib.sha256("\n".join(variants).encode()).hexdigest()
+    known: dict = {}
+    if cache and cache.exists():
+        stored = json.loads(cache.read_text())
+        known = stored.get("clean", {}) if stored.get("needles") == key else {}
+    clean: dict[str, list[int]] = {}
     leaks = []
     for path in sorted(html_root.rglob("*")):
         if path.is_dir():
             continue
+        rel = str(path.relative_to(html_root))
+        if "solutions/" in rel:
+            leaks.append(f"{rel}: a file from solutions/")
         if path.suffix not in {".html", ".ipynb", ".py", ".md", ".txt", ".js", ".json"}:
             continue
+        stat = path.stat()
+        signature = [stat.st_size, stat.st_mtime_ns]
+        if known.get(rel) == signature:
+            clean[rel] = signature
+            continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        plain = html_mod.unescape(text)
-        for needle in needles:
-            if needle in text or needle in plain or json_escaped(needle) in text:
-                leaks.append(f"{path.relative_to(html_root)}: {needle}")
-                break
-        if "solutions/" in str(path.relative_to(html_root)):
-            leaks.append(f"{path.relative_to(html_root)}: a file from solutions/")
+        haystack = text + "\0" + html_mod.unescape(text)
+        found = next((n for n in variants if n in haystack), None)
+        if found is None:
+            clean[rel] = signature
+        else:
+            leaks.append(f"{rel}: {found}")
+    if cache:
+        cache.write_text(json.dumps({"needles": key, "clean": clean}))
     return leaks
 
 
@@ -89,7 +111,7 @@ def build(strict: bool = True) -> Path:
     if proc.returncode != 0:
         raise BookError(f"jupyter-book build failed (exit {proc.returncode}); see the warnings above")
     html_root = REPO / "_build" / "html"
-    leaks = find_leaks(html_root)
+    leaks = find_leaks(html_root, cache=REPO / "_build" / "leak-check.json")
     if leaks:
         raise BookError("the built book contains instructor material:\n  " + "\n  ".join(leaks[:20]))
     print(f"book: {html_root / 'index.html'}")

@@ -11,7 +11,8 @@ def _release(args: argparse.Namespace) -> int:
     from autograder import REPO
     from autograder.release import release
 
-    changed = release()
+    # Chapters unchanged since the last release (stamps in _build/) are not re-run through nbgrader.
+    changed = release(stamps=REPO / "_build" / "release-stamps.json")
     for p in changed:
         print(f"updated {p.relative_to(REPO)}")
     print(f"release: {len(changed)} file(s) changed")

@@ -7,6 +7,7 @@ when their content changes, so a second run on an unchanged tree touches nothing
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -106,13 +107,43 @@ def _nbgrader_api(root: Path):
     return NbGraderAPI(config=config)
 
 
-def release(solutions: Path = SOLUTIONS, book: Path = BOOK, reference: Path | None = None) -> list[Path]:
-    """Regenerate book/ and solutions/reference.py; return the files that changed."""
+def _tree_digest(folder: Path, *extra: Path) -> str:
+    """A hash of every file under folder (names and bytes) and of the extra files."""
+    h = hashlib.sha256()
+    files = [f for f in sorted(folder.rglob("*")) if f.is_file() and not SKIP_DIRS & set(f.parts)]
+    for f in [*files, *extra]:
+        h.update(str(f.relative_to(folder) if f.is_relative_to(folder) else f.name).encode() + b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _up_to_date(stamps: dict, a: str, solutions: Path, book: Path) -> bool:
+    """True when book/<a> is exactly what the last release made from the same sources."""
+    stamp = stamps.get(a)
+    return bool(
+        stamp
+        and stamp["source"] == _tree_digest(solutions / a, Path(__file__), CONFIG)
+        and (book / a).is_dir()
+        and stamp["released"] == _tree_digest(book / a)
+    )
+
+
+def release(
+    solutions: Path = SOLUTIONS, book: Path = BOOK, reference: Path | None = None, stamps: Path | None = None
+) -> list[Path]:
+    """Regenerate book/ and solutions/reference.py; return the files that changed.
+
+    With ``stamps`` (a JSON file), a chapter whose sources and released files are unchanged
+    since the last release is not run through nbgrader again.
+    """
     contracts = load_course(solutions)
     changed: list[Path] = []
     reference = reference or solutions / "reference.py"
     _write_if_changed(reference, reference_source(contracts).encode(), changed)
-    assignments = sorted({c.assignment for c in contracts})
+    recorded = json.loads(stamps.read_text()) if stamps and stamps.exists() else {}
+    assignments = sorted(a for a in {c.assignment for c in contracts} if not _up_to_date(recorded, a, solutions, book))
+    if not assignments:
+        return changed
     # nbgrader shells out to `alembic`, which lives next to this interpreter.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
@@ -140,4 +171,11 @@ def release(solutions: Path = SOLUTIONS, book: Path = BOOK, reference: Path | No
                 if old.relative_to(book / a) not in produced and not SKIP_DIRS & set(old.parts):
                     old.unlink()
                     changed.append(old)
+            recorded[a] = {
+                "source": _tree_digest(solutions / a, Path(__file__), CONFIG),
+                "released": _tree_digest(book / a),
+            }
+    if stamps:
+        stamps.parent.mkdir(parents=True, exist_ok=True)
+        stamps.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
     return changed

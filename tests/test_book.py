@@ -56,9 +56,13 @@ def test_leak_check_finds_a_planted_solution_line(tmp_path):
     site = tmp_path / "site"
     (site / "_sources").mkdir(parents=True)
     (site / "index.html").write_text("<p>clean</p>")
-    assert find_leaks(site) == []
+    cache = tmp_path / "leak-check.json"
+    assert find_leaks(site) == [] and find_leaks(site, cache=cache) == []
     (site / "_sources" / "page.ipynb").write_text('{"source": ["' + line.replace('"', '\\"') + '"]}')
     assert find_leaks(site), f"a planted solution line was not found: {line!r}"
+    assert find_leaks(site, cache=cache), "the cache of clean files hid a new leak"
+    (site / "index.html").write_text("<p>clean</p>\n<pre>" + line + "</pre>")  # a file already found clean
+    assert len(find_leaks(site, cache=cache)) == 2, "the cache hid a leak planted in a file it had seen clean"
     shutil.rmtree(site)
 
 

@@ -35,6 +35,39 @@ def test_a_second_release_changes_no_file(tmp_path):
     assert before == {p: p.stat().st_mtime_ns for p in (tmp_path / "book").rglob("*")}
 
 
+def test_stamps_skip_unchanged_chapters_but_never_a_changed_one(tmp_path, monkeypatch):
+    import autograder.release as rel
+
+    solutions, book, stamps = tmp_path / "solutions", tmp_path / "book", tmp_path / "stamps.json"
+    shutil.copytree(SOLUTIONS, solutions)
+    release(solutions, book, stamps=stamps)
+    generated = []
+    real_api = rel._nbgrader_api
+
+    def counting_api(root):
+        api = real_api(root)
+        generate = api.generate_assignment
+        api.generate_assignment = lambda a, **kw: generated.append(a) or generate(a, **kw)
+        return api
+
+    monkeypatch.setattr(rel, "_nbgrader_api", counting_api)
+    assert release(solutions, book, stamps=stamps) == [] and generated == [], "an unchanged course was re-released"
+
+    # A hand edit of a released notebook is undone, and only that chapter is regenerated.
+    student = book / "03-attention" / "attention.ipynb"
+    pristine = student.read_bytes()
+    student.write_bytes(pristine.replace(b"Scaled dot-product", b"Edited by hand"))
+    assert release(solutions, book, stamps=stamps) == [student] and generated == ["03-attention"]
+    assert student.read_bytes() == pristine
+
+    # An edited source chapter is released again.
+    generated.clear()
+    source = solutions / "04-masking" / "masking.ipynb"
+    source.write_text(source.read_text(encoding="utf-8").replace("# 4. Masking", "# 4. Masks"), encoding="utf-8")
+    assert release(solutions, book, stamps=stamps) == [book / "04-masking" / "masking.ipynb"]
+    assert generated == ["04-masking"]
+
+
 def test_released_notebooks_contain_no_solution_or_hidden_test():
     for path in sorted(BOOK.glob("*/*.ipynb")):
         text = path.read_text(encoding="utf-8")
