@@ -3,6 +3,9 @@
 - Every page gets each script once. Jupyter Book 1 registers sphinx-thebe's inline
   settings twice (a second ``const THEBE_JS_URL`` is a JavaScript error on every page)
   and loads a vendored MathJax twice.
+- Figures are numbered per chapter ("Figure 8.2"), not across the whole book: the table
+  of contents is not numbered by Sphinx (chapter numbers are part of the titles, so
+  that a downloaded notebook keeps them), which would number figures 1 to 34.
 - Search works from a book opened straight from disk (``file://``): the result list is
   shown without the page excerpts, which the browser forbids fetching from files.
 - A figure drawn by a code cell must have alt text (``mystnb.image.alt`` in the cell's
@@ -14,10 +17,13 @@ from __future__ import annotations
 from docutils import nodes
 
 
-def _load_mathjax_once(app, config):
+def _configure(app, config):
     # Jupyter Book adds every .js file under a static path to html_js_files, which would load
     # the vendored MathJax a second time, synchronously and before its configuration.
     config.html_js_files = [f for f in config.html_js_files if not str(f).startswith("mathjax/")]
+    # Sphinx's own figure numbers would run across the book; _number_figures numbers them per
+    # chapter. (sphinx_jupyterbook_latex turns numfig on, so this handler runs after it.)
+    config.numfig = False
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -55,9 +61,22 @@ _NO_SUMMARIES_FROM_FILES = (
 )
 
 
+def _number_figures(app, doctree, docname):
+    import re
+
+    chapter = re.match(r"book/(\d\d)-", docname)
+    if not chapter:
+        return
+    figures = [f for f in doctree.findall(nodes.figure) if any(isinstance(c, nodes.caption) for c in f.children)]
+    for k, figure in enumerate(figures, start=1):
+        caption = next(c for c in figure.children if isinstance(c, nodes.caption))
+        caption.insert(0, nodes.inline("", f"Figure {int(chapter.group(1))}.{k} ", classes=["caption-number"]))
+
+
 def setup(app):
     app.add_js_file(None, body=_NO_SUMMARIES_FROM_FILES)
-    app.connect("config-inited", _load_mathjax_once)
+    app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _dedupe_scripts)
     app.connect("doctree-resolved", _check_alt_text)
+    app.connect("doctree-resolved", _number_figures)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

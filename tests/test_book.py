@@ -113,3 +113,11 @@ def test_bibliography_lists_the_primary_sources(built_book):
     primary += [("Xiong", "2020"), ("Sennrich", "2016"), ("Su", "2021")]
     for author, year in primary:
         assert any(re.search(rf"\b{author}\b", e) and year in e for e in entries), f"no reference for {author} {year}"
+
+
+def test_figures_are_numbered_within_their_chapter(built_book):
+    for assignment, page in chapter_pages(built_book).items():
+        numbers = re.findall(r'<span class="caption-number">([^<]*)</span>', page.read_text())
+        chapter = int(assignment[:2])
+        expected = [f"Figure {chapter}.{k} " for k in range(1, len(numbers) + 1)]
+        assert numbers and numbers == expected, f"{assignment}: figure numbers {numbers}, expected {expected}"
