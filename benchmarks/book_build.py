@@ -42,7 +42,8 @@ def edit_one_line(root: Path) -> str:
 
 
 def main() -> None:
-    files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    listing = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True, check=True)
+    files = [name for name in listing.stdout.split("\0") if name]
     with tempfile.TemporaryDirectory(prefix="book-bench-") as tmp:
         root = Path(tmp)
         for name in files:
