@@ -6,6 +6,8 @@
 - Figures are numbered per chapter ("Figure 8.2"), not across the whole book: the table
   of contents is not numbered by Sphinx (chapter numbers are part of the titles, so
   that a downloaded notebook keeps them), which would number figures 1 to 34.
+- The bibliography is labelled the way the text cites (author-year: "Vaswani et al.,
+  2017"), not with pybtex's default alpha labels ("VSP+17").
 - Search works from a book opened straight from disk (``file://``): the result list is
   shown without the page excerpts, which the browser forbids fetching from files.
 - A figure drawn by a code cell must have alt text (``mystnb.image.alt`` in the cell's
@@ -73,7 +75,28 @@ def _number_figures(app, doctree, docname):
         caption.insert(0, nodes.inline("", f"Figure {int(chapter.group(1))}.{k} ", classes=["caption-number"]))
 
 
+def _register_author_year_style() -> None:
+    from pybtex.plugin import register_plugin
+    from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+    from pybtex.style.labels import BaseLabelStyle
+
+    class AuthorYearLabels(BaseLabelStyle):
+        def format_labels(self, sorted_entries):
+            for entry in sorted_entries:
+                names = [" ".join(p.last_names) for p in entry.persons.get("author", [])]
+                who = names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 else f"{names[0]} et al."
+                yield f"{who}, {entry.fields.get('year', '')}"
+
+    class AuthorYearStyle(UnsrtStyle):
+        default_label_style = "course-author-year"
+        default_sorting_style = "author_year_title"
+
+    register_plugin("pybtex.style.labels", "course-author-year", AuthorYearLabels)
+    register_plugin("pybtex.style.formatting", "course-author-year", AuthorYearStyle)
+
+
 def setup(app):
+    _register_author_year_style()
     app.add_js_file(None, body=_NO_SUMMARIES_FROM_FILES)
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _dedupe_scripts)

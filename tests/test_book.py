@@ -106,13 +106,17 @@ def test_launch_buttons_open_the_student_version_on_colab_and_binder(built_book)
     assert (REPO / "binder" / "requirements.txt").exists(), "Binder needs binder/requirements.txt"
 
 
-def test_bibliography_lists_the_primary_sources(built_book):
+def test_bibliography_lists_the_primary_sources_labelled_as_the_text_cites_them(built_book):
     html = (built_book / "book" / "references.html").read_text()
     entries = [re.sub(r"<[^>]+>", " ", e) for e in re.findall(r'role="doc-biblioentry">([\s\S]*?)</div>', html)]
+    labels = re.findall(r'<span class="fn-bracket">\[</span>([^<]+)<span class="fn-bracket">\]</span>', html)
     primary = [("Vaswani", "2017"), ("Ba", "2016"), ("He", "2016")]
     primary += [("Xiong", "2020"), ("Sennrich", "2016"), ("Su", "2021")]
     for author, year in primary:
         assert any(re.search(rf"\b{author}\b", e) and year in e for e in entries), f"no reference for {author} {year}"
+        assert f"{author} et al., {year}" in labels, f"{author} {year} is not labelled as cited: {labels}"
+    attention = (built_book / "book" / "03-attention" / "attention.html").read_text()
+    assert "Vaswani <em>et al.</em>, 2017" in attention, "chapter 3 should cite Vaswani et al., 2017 author-year"
 
 
 def test_figures_are_numbered_within_their_chapter(built_book):
