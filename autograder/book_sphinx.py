@@ -16,7 +16,14 @@
 
 from __future__ import annotations
 
+import re
+
 from docutils import nodes
+
+_NO_SUMMARIES_FROM_FILES = (
+    'if (location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "undefined") '
+    "DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false;"
+)
 
 
 def _configure(app, config):
@@ -57,15 +64,7 @@ def _check_alt_text(app, doctree, docname):
             )
 
 
-_NO_SUMMARIES_FROM_FILES = (
-    'if (location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "undefined") '
-    "DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false;"
-)
-
-
 def _number_figures(app, doctree, docname):
-    import re
-
     chapter = re.match(r"book/(\d\d)-", docname)
     if not chapter:
         return

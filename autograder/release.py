@@ -117,14 +117,10 @@ def _tree_digest(folder: Path, *extra: Path) -> str:
     return h.hexdigest()
 
 
-def _up_to_date(stamps: dict, a: str, solutions: Path, book: Path) -> bool:
-    """True when book/<a> is exactly what the last release made from the same sources."""
-    stamp = stamps.get(a)
+def _up_to_date(stamp: dict | None, source_digest: str, released: Path) -> bool:
+    """True when the released folder is exactly what the last release made from the same sources."""
     return bool(
-        stamp
-        and stamp["source"] == _tree_digest(solutions / a, Path(__file__), CONFIG)
-        and (book / a).is_dir()
-        and stamp["released"] == _tree_digest(book / a)
+        stamp and stamp["source"] == source_digest and released.is_dir() and stamp["released"] == _tree_digest(released)
     )
 
 
@@ -141,7 +137,9 @@ def release(
     reference = reference or solutions / "reference.py"
     _write_if_changed(reference, reference_source(contracts).encode(), changed)
     recorded = json.loads(stamps.read_text()) if stamps and stamps.exists() else {}
-    assignments = sorted(a for a in {c.assignment for c in contracts} if not _up_to_date(recorded, a, solutions, book))
+    # A chapter's release depends on its folder, this module and the nbgrader config.
+    sources = {a: _tree_digest(solutions / a, Path(__file__), CONFIG) for a in {c.assignment for c in contracts}}
+    assignments = sorted(a for a in sources if not _up_to_date(recorded.get(a), sources[a], book / a))
     if not assignments:
         return changed
     # nbgrader shells out to `alembic`, which lives next to this interpreter.
@@ -171,10 +169,7 @@ def release(
                 if old.relative_to(book / a) not in produced and not SKIP_DIRS & set(old.parts):
                     old.unlink()
                     changed.append(old)
-            recorded[a] = {
-                "source": _tree_digest(solutions / a, Path(__file__), CONFIG),
-                "released": _tree_digest(book / a),
-            }
+            recorded[a] = {"source": sources[a], "released": _tree_digest(book / a)}
     if stamps:
         stamps.parent.mkdir(parents=True, exist_ok=True)
         stamps.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")

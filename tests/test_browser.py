@@ -146,7 +146,7 @@ def browser():
         instance.close()
 
 
-def open_page(browser, url: str, theme: str, screenshot: Path | None = None) -> tuple:
+def open_page(browser, url: str, theme: str) -> tuple:
     """Open url with no network; returns (page, context, errors, refused requests)."""
     context = browser.new_context(color_scheme=theme, viewport={"width": 1280, "height": 900})
     context.set_offline(True)
