@@ -1,9 +1,11 @@
 """A catalogue of realistic wrong answers, and of correct answers written differently.
 
-Each chapter module defines ``ASSIGNMENT``, ``MISTAKES`` and ``ALTERNATIVES``.
-The suite grades each through the real ``grade`` command: every mistake must
-lose points on its own function, with feedback that names the misconception;
-every alternative must get full marks.
+Each chapter module defines ``ASSIGNMENT``, ``MISTAKES``, ``ALTERNATIVES`` and
+``DEGENERATE``. The suite grades each through the real ``grade`` command: every
+mistake must lose points on its own function, with feedback that names the
+misconception; every alternative must get full marks; every degenerate answer
+(zeros, identity, uniform weights, an argument ignored or returned unchanged) may
+earn at most 25 % of its function's points.
 """
 
 from __future__ import annotations
@@ -29,12 +31,35 @@ class Alternative:
     source: str
 
 
+@dataclass(frozen=True)
+class Degenerate:
+    """An answer that ignores what matters: it may earn at most ``MAX_DEGENERATE_SHARE``."""
+
+    function: str
+    slug: str
+    description: str
+    source: str
+
+
+MAX_DEGENERATE_SHARE = 0.25
+
+
+def degenerate() -> dict[str, list[Degenerate]]:
+    """{assignment: degenerate answers} for every chapter module that lists them."""
+    out = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        out[module.ASSIGNMENT] = list(getattr(module, "DEGENERATE", []))
+    return out
+
+
 def catalogue() -> dict[str, tuple[list[Mistake], list[Alternative]]]:
     """{assignment: (mistakes, alternatives)} for every chapter module in this package."""
     out = {}
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
         slugs = [m.slug for m in module.MISTAKES] + [a.slug for a in module.ALTERNATIVES]
+        slugs += [d.slug for d in getattr(module, "DEGENERATE", [])]
         duplicated = sorted({s for s in slugs if slugs.count(s) > 1})
         if duplicated:  # each entry becomes a student named after its slug
             raise ValueError(f"{info.name}: slugs used twice: {duplicated}")
