@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -103,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     from autograder.grade import GradeError
     from autograder.release import ReleaseError
 
+    def _terminated(signum, frame):
+        raise KeyboardInterrupt  # SIGTERM (Slurm, docker stop): stop the same way as Ctrl-C
+
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         return args.run(args)
     except (BookError, CollectError, ContractError, GradeError, ReleaseError, OSError) as e:

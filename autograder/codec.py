@@ -16,7 +16,9 @@ import struct
 
 import numpy as np
 
-MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+MAX_TREE_BYTES = 4 * 1024 * 1024  # the JSON part (arrays travel as raw buffers beside it)
+MAX_NODES = 200_000  # values in one message: a small JSON tree cannot decode to gigabytes
 MAX_DEPTH = 32
 _ALLOWED_KINDS = set("biufcU")
 _HEADER = struct.Struct("<QI")  # total payload bytes, json bytes
@@ -83,17 +85,28 @@ def encode(obj, callables: list | None = None) -> bytes:
     return _HEADER.pack(len(payload), len(tree)) + payload
 
 
-def decode(message: bytes, make_handle=Handle):
-    """Rebuild a value from ``encode``'s bytes (header excluded: see ``read_message``)."""
+def decode(message: bytes, make_handle=Handle, max_nodes: int = MAX_NODES):
+    """Rebuild a value from ``encode``'s bytes (header excluded: see ``read_message``).
+
+    Bounded: the JSON tree may hold at most MAX_TREE_BYTES and ``max_nodes`` values, and
+    every array's size must match its buffer, so a small message never becomes a huge
+    object in memory.
+    """
     try:
         (head_len,) = struct.unpack_from("<I", message, 0)
+        if head_len > MAX_TREE_BYTES:
+            raise CodecError("buffer table too large")
         lengths = json.loads(message[4 : 4 + head_len])
         if not isinstance(lengths, list) or not all(isinstance(n, int) and n >= 0 for n in lengths):
             raise CodecError("bad buffer table")
+        if len(lengths) > max_nodes:
+            raise CodecError(f"more than {max_nodes} arrays in one message")
         rest = message[4 + head_len :]
         tree_len = len(rest) - sum(lengths)
         if tree_len < 0:
             raise CodecError("truncated message")
+        if tree_len > MAX_TREE_BYTES:
+            raise CodecError(f"the message's structure is larger than {MAX_TREE_BYTES // 1024**2} MB")
         tree = json.loads(rest[:tree_len])
         offsets, pos = [], tree_len
         for n in lengths:
@@ -102,7 +115,13 @@ def decode(message: bytes, make_handle=Handle):
     except (struct.error, ValueError, UnicodeDecodeError) as e:
         raise CodecError(f"malformed message: {e}") from None
 
+    nodes = 0
+
     def dec(x, depth):
+        nonlocal nodes
+        nodes += 1
+        if nodes > max_nodes:
+            raise CodecError(f"more than {max_nodes} values in one message")
         if depth > MAX_DEPTH:
             raise CodecError("value nested too deeply")
         if x is None or isinstance(x, (bool, int, float, str)):
@@ -128,7 +147,10 @@ def decode(message: bytes, make_handle=Handle):
         if "$dict" in x:
             return {_hashable(dec(k, depth + 1)): dec(v, depth + 1) for k, v in x["$dict"]}
         if "$int" in x:
-            return int(x["$int"])
+            digits = str(x["$int"])
+            if len(digits) > 400:
+                raise CodecError("integer too large")
+            return int(digits)
         if "$float" in x:
             return float(x["$float"])
         if "$complex" in x:

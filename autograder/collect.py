@@ -5,12 +5,19 @@ from __future__ import annotations
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from autograder.contract import NotebookContract
 
 MAX_UNZIPPED_BYTES = 2 * 1024**3
+
+
+def display_name(name: str) -> str:
+    """A file or folder name as text that can be stored anywhere: bytes that are not UTF-8
+    (archives made on other systems) become escapes such as \\xe9, never an exception."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class CollectError(ValueError):
@@ -59,12 +66,24 @@ def safe_extract(archive: Path, dest: Path, skipped: list[str] | None = None) ->
             if total > MAX_UNZIPPED_BYTES:
                 raise CollectError(f"{archive} unpacks to more than {MAX_UNZIPPED_BYTES // 1024**3} GB")
             target = dest.joinpath(*name.parts)
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as out:
-                shutil.copyfileobj(src, out)
+            try:
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(target, "wb") as out:
+                    copied = 0
+                    while chunk := src.read(1 << 20):
+                        copied += len(chunk)
+                        if copied > info.file_size + (1 << 20):  # a member that lies about its size
+                            raise zipfile.BadZipFile("larger than its header says")
+                        out.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, ValueError) as e:
+                if target.is_file():
+                    target.unlink()
+                if skipped is not None:
+                    what = display_name(info.filename)
+                    skipped.append(f"skipped {what!r} in the zip: it could not be unpacked ({e})")
     return dest
 
 
@@ -101,7 +120,7 @@ def _pick(folder: Path, expected: str) -> tuple[Path | None, tuple[str, ...]]:
     # "Copy of attention.ipynb", "attention (1).ipynb": prefer names containing the expected stem.
     named = [p for p in candidates if expected.lower() in p.stem.lower()]
     chosen = (named or candidates)[0]
-    return chosen, (f"graded {chosen.name!r} in place of the expected {expected}.ipynb",)
+    return chosen, (f"graded {display_name(chosen.name)!r} in place of the expected {expected}.ipynb",)
 
 
 def collect(submissions: Path, course: list[NotebookContract], workdir: Path) -> Collection:
@@ -120,7 +139,8 @@ def collect(submissions: Path, course: list[NotebookContract], workdir: Path) ->
         skipped = []
     assignments = {c.assignment for c in course}
     root = _find_root(submissions, assignments)
-    students = [d.name for d in _dirs(root)]
+    folders = {display_name(d.name): d for d in _dirs(root)}  # student id -> folder
+    students = list(folders)
     notes = []
     for note in skipped:
         student = next((s for s in students if f"{s}/" in note), None)
@@ -128,14 +148,16 @@ def collect(submissions: Path, course: list[NotebookContract], workdir: Path) ->
     if not students:
         raise CollectError(f"no student folders found in {submissions}")
     items = []
-    for student in students:
-        sdir = root / student
+    for student, sdir in folders.items():
         known = {d.name for d in _dirs(sdir)}
         for extra in sorted(known - assignments):
-            notes.append(f"{student}: ignored folder {extra!r} (not an assignment of this course)")
+            notes.append(f"{student}: ignored folder {display_name(extra)!r} (not an assignment of this course)")
         for c in course:
             folder = sdir / c.assignment
-            path, flags = _pick(folder, c.notebook) if folder.is_dir() else (None, ())
+            try:
+                path, flags = _pick(folder, c.notebook) if folder.is_dir() else (None, ())
+            except OSError as e:  # an unreadable folder costs this student this chapter, nothing more
+                path, flags = None, (f"{c.assignment}: the folder could not be read ({e})",)
             items.append(Submission(student, c, path, flags))
     return Collection(students=students, submissions=items, notes=notes)
 

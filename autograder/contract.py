@@ -6,6 +6,7 @@ metadata (points, grade ids, test code) is never believed.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -123,3 +124,19 @@ def load_course(solutions: Path) -> list[NotebookContract]:
                 raise ContractError(f"grade id {gid!r} appears in {seen[gid]} and {c.path}")
             seen[gid] = str(c.path)
     return contracts
+
+
+def reference_calls(course: list[NotebookContract]) -> dict[str, tuple[str, ...]]:
+    """For every graded function, the other graded functions its reference solution uses by
+    name. While a function is tested, exactly these are lent to the student's code."""
+    graded = {a: c.answer_sources[a] for c in course for a in c.answers if not a.startswith("quiz_")}
+    calls: dict[str, tuple[str, ...]] = {}
+    for name, source in graded.items():
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            calls[name] = ()
+            continue
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        calls[name] = tuple(sorted(n for n in used & graded.keys() if n != name))
+    return calls

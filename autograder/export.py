@@ -9,6 +9,12 @@ from pathlib import Path
 from autograder.runner import NotebookResult
 
 
+def _safe(value: str) -> str:
+    from autograder.report import csv_safe
+
+    return csv_safe(value)
+
+
 def _num(x: float) -> str:
     return f"{x:g}"
 
@@ -31,19 +37,21 @@ def write_exports(out: Path, students: list[str], assignments: list[str], result
         w.writerow(["    Points Possible", "", "", "", "", *(_num(maxima[a]) for a in assignments), _num(total_max)])
         for s in students:
             row = [points.get((s, a), 0.0) for a in assignments]
-            w.writerow([s, "", "", s, "", *(_num(x) for x in row), _num(sum(row))])
+            w.writerow([_safe(s), "", "", _safe(s), "", *(_num(x) for x in row), _num(sum(row))])
     # Moodle: Grades > Import > CSV; map "username" to the user field and each column to a grade item.
     with open(exports / "moodle.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["username", *assignments, "total"])
         for s in students:
             row = [points.get((s, a), 0.0) for a in assignments]
-            w.writerow([s, *(_num(x) for x in row), _num(sum(row))])
+            w.writerow([_safe(s), *(_num(x) for x in row), _num(sum(row))])
     # Gradescope autograder format, one file per submission.
     for r in results:
         if r.status == "missing":
             continue
-        path = exports / "gradescope" / r.student_id / r.assignment / "results.json"
+        from autograder.report import path_component
+
+        path = exports / "gradescope" / path_component(r.student_id) / r.assignment / "results.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         tests = [
             {

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -15,10 +16,17 @@ from pathlib import Path
 
 from autograder import SOLUTIONS
 from autograder.collect import Collection, Submission, collect, digest
-from autograder.contract import NotebookContract, load_course
+from autograder.contract import NotebookContract, load_course, reference_calls
 from autograder.report import write_reports
 from autograder.runner import NotebookResult, TestResult, grade_notebook
-from autograder.sandbox import Isolation, Limits, default_isolation, probe_isolation
+from autograder.sandbox import (
+    Isolation,
+    Limits,
+    clean_leftovers,
+    close_shared_helpers,
+    default_isolation,
+    probe_isolation,
+)
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -51,12 +59,27 @@ def _result_path(out: Path, sub: Submission) -> Path:
     return out / "_results" / f"{key[:24]}.json"
 
 
-def _task(sub: Submission, limits: Limits, course_functions: tuple[str, ...], isolation: Isolation | None) -> str:
+def _task(
+    sub: Submission, limits: Limits, dependencies: dict[str, tuple[str, ...]], isolation: Isolation | None
+) -> str:
     try:
-        result = grade_notebook(sub.contract, sub.student_id, sub.path, limits, course_functions, sub.flags, isolation)
+        result = grade_notebook(sub.contract, sub.student_id, sub.path, limits, dependencies, sub.flags, isolation)
     except Exception as e:  # noqa: BLE001 - a grader bug must cost one notebook, not the class
         result = _failed(sub, f"the grader failed on this notebook: {type(e).__name__}: {e}")
-    return result.to_json()
+    try:
+        return result.to_json()
+    except (TypeError, ValueError) as e:
+        return _failed(sub, f"the grader could not store this notebook's result: {e}").to_json()
+
+
+def _worker_init() -> None:
+    """Grading workers die with the grading run (and their sandboxes with them)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
 
 
 def _failed(sub: Submission, reason: str) -> NotebookResult:
@@ -123,13 +146,23 @@ def grade_class(
         raise GradeError("solutions/reference.py is missing: run `python -m autograder release` first")
     out.mkdir(parents=True, exist_ok=True)
     (out / "_results").mkdir(exist_ok=True)
-    collection = collect(submissions, course, out / "_work")
+    clean_leftovers()  # sandboxes and temporary folders of an earlier run that was killed
+    # Every temporary folder of this run (zygote and sandbox homes) lives under one folder,
+    # removed at the end; a run killed before that is cleaned by the next one.
+    run_tmp = Path(tempfile.mkdtemp(prefix=f"grade-{os.getpid()}-"))
+    old_tempdir, tempfile.tempdir = tempfile.tempdir, str(run_tmp)
+    try:
+        collection = collect(submissions, course, out / "_work")
+    except BaseException:
+        tempfile.tempdir = old_tempdir
+        shutil.rmtree(run_tmp, ignore_errors=True)
+        raise
     if shard != (1, 1):
         collection = in_shard(collection, *shard)
     (out / "_class.json").write_text(
         json.dumps({"students": collection.students, "notes": collection.notes, "shard": list(shard)}, indent=1)
     )
-    course_functions = tuple(a for c in course for a in c.answers if not a.startswith("quiz_"))
+    dependencies = reference_calls(course)
     isolation = default_isolation(extra_hide=(str(Path(submissions).resolve()), str(out.resolve())))
     why_not = probe_isolation(isolation)
     if why_not:
@@ -150,17 +183,26 @@ def grade_class(
     jobs = max(1, jobs or os.cpu_count() or 1)
 
     def store(i: int, sub: Submission, key: str, text: str) -> None:
-        result = NotebookResult.from_json(text)
+        try:
+            result = NotebookResult.from_json(text)
+        except (TypeError, ValueError, KeyError) as e:
+            result = _failed(sub, f"the grader's result for this notebook was unreadable ({e})")
+            text = result.to_json()
         results[i] = result
         _save(_result_path(out, sub), key, text)
         progress.step(f"{sub.student_id}/{sub.contract.assignment}: {result.points:g}/{result.max_points:g}")
 
-    if jobs == 1 or len(todo) <= 1:
-        for i, sub, key in todo:
-            store(i, sub, key, _task(sub, limits, course_functions, isolation))
-    else:
-        _grade_in_pool(todo, jobs, store, (limits, course_functions, isolation))
-    ordered = [results[i] for i in range(len(collection.submissions))]
+    try:
+        if jobs == 1 or len(todo) <= 1:
+            for i, sub, key in todo:
+                store(i, sub, key, _task(sub, limits, dependencies, isolation))
+        else:
+            _grade_in_pool(todo, jobs, store, (limits, dependencies, isolation))
+    finally:
+        close_shared_helpers()  # this process's zygote and lender: nothing outlives the run
+        tempfile.tempdir = old_tempdir
+        shutil.rmtree(run_tmp, ignore_errors=True)
+    ordered = [results.get(i) or _failed(sub, "not graded") for i, sub in enumerate(collection.submissions)]
     write_reports(out, course, collection, ordered)
     shutil.rmtree(out / "_work", ignore_errors=True)
     return ClassResult(collection, ordered, out, graded=len(todo))
@@ -179,7 +221,8 @@ def _grade_in_pool(todo, jobs: int, store, task_args: tuple) -> None:
 
 def _pool_round(todo, jobs: int, store, task_args: tuple) -> list:
     broken = []
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_worker_init)
+    try:
         futures = {pool.submit(_task, sub, *task_args): (i, sub, key) for i, sub, key in todo}
         for fut in as_completed(futures):
             i, sub, key = futures[fut]
@@ -189,6 +232,13 @@ def _pool_round(todo, jobs: int, store, task_args: tuple) -> list:
                 broken.append((i, sub, key))
             except Exception as e:  # noqa: BLE001 - one notebook, not the class
                 store(i, sub, key, _failed(sub, f"the grader failed: {type(e).__name__}: {e}").to_json())
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): stop the workers now; their sandboxes die with them.
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return broken
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import html
+import sys
 from pathlib import Path
 
 from autograder.class_report import write_class_report
@@ -28,6 +29,26 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
+def csv_safe(value: str) -> str:
+    """A text cell that a spreadsheet will not run: one starting with =, +, -, @ (or a tab or
+    carriage return) gets a leading apostrophe, as OWASP recommends against formula injection."""
+    value = str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def path_component(name: str) -> str:
+    """A student id as one folder name that any file system takes (long ids are shortened)."""
+    import hashlib
+
+    safe = name.replace("/", "_").replace("\0", "_") or "_"
+    if safe in (".", ".."):
+        safe = safe.replace(".", "_")
+    if len(safe.encode("utf-8")) > 120:
+        digest = hashlib.sha256(safe.encode("utf-8")).hexdigest()[:12]
+        safe = safe.encode("utf-8")[:100].decode("utf-8", "ignore") + "-" + digest
+    return safe
+
+
 def write_reports(
     out: Path, course: list[NotebookContract], collection: Collection, results: list[NotebookResult]
 ) -> None:
@@ -40,14 +61,14 @@ def write_reports(
                 reason = t.message.splitlines()[0] if t.message else ""
                 w.writerow(
                     [
-                        r.student_id,
+                        csv_safe(r.student_id),
                         r.assignment,
                         r.notebook,
                         t.grade_id,
                         _num(t.points),
                         _num(t.max_points),
                         t.status,
-                        reason,
+                        csv_safe(reason),
                     ]
                 )
     by_student: dict[str, list[NotebookResult]] = {s: [] for s in collection.students}
@@ -62,19 +83,25 @@ def write_reports(
             flags += [n for n in collection.notes if n.startswith(f"{student}: ")]
             w.writerow(
                 [
-                    student,
+                    csv_safe(student),
                     *(_num(totals[a]) for a in assignments),
                     _num(sum(totals.values())),
                     _num(sum(r.max_points for r in rs)),
-                    "; ".join(flags),
+                    csv_safe("; ".join(flags)),
                 ]
             )
     for r in results:
-        path = out / "feedback" / r.student_id / r.assignment / f"{r.notebook}.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(feedback_html(r), encoding="utf-8")
-    write_exports(out, collection.students, assignments, results)
-    write_class_report(out, collection.students, assignments, results)
+        path = out / "feedback" / path_component(r.student_id) / r.assignment / f"{r.notebook}.html"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(feedback_html(r), encoding="utf-8", errors="backslashreplace")
+        except OSError as e:  # one page that cannot be written must not cost the class its reports
+            print(f"warning: could not write {path}: {e}", file=sys.stderr)
+    for write in (write_exports, write_class_report):
+        try:
+            write(out, collection.students, assignments, results)
+        except Exception as e:  # noqa: BLE001 - the grades and feedback above are what must never be lost
+            print(f"warning: {write.__name__} failed: {type(e).__name__}: {e}", file=sys.stderr)
 
 
 CSS = """

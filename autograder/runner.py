@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.contract import NotebookContract
+from autograder.contract import NotebookContract, reference_calls
 from autograder.hidden import StudentWarning, ref
 from autograder.integrity import tamper_flags
+from autograder.lender import LentReference
 from autograder.sandbox import (
     Isolation,
     Limits,
@@ -38,7 +39,28 @@ from autograder.sandbox import (
 )
 
 ALLOWED_IMPORTS = {"numpy", "math", "re", "collections", "itertools", "functools"}
-MAX_NOTEBOOK_BYTES = 100 * 1024**2
+MAX_NOTEBOOK_BYTES = 100 * 1024**2  # after outputs are stripped
+MAX_FILE_BYTES = 512 * 1024**2  # before: saved outputs (plots, long prints) may make a notebook big
+# What one notebook may leave in the results, feedback and exports: enough to teach, never gigabytes.
+MAX_MESSAGE_CHARS = 4_000  # one test's message
+MAX_TEST_OUTPUT_CHARS = 4_000  # what one test printed (and the warnings it saw)
+MAX_CELL_LOG_CHARS = 6_000  # one cell's traceback or output
+MAX_CELL_LOGS = 20  # cells logged (the others still run)
+MAX_NOTEBOOK_TEXT = 400_000  # all of the above together
+
+
+def clean_text(text: str, limit: int | None = None) -> str:
+    """Text safe to store and show: lone surrogates and undecodable bytes become escapes, and
+    it is cut at ``limit`` characters with a note."""
+    if not isinstance(text, str):
+        text = str(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + f"\n[... {len(text) - limit} more characters cut]"
+    return text
 
 
 @dataclass
@@ -98,12 +120,16 @@ class InvalidNotebook(ValueError):
 
 
 def read_notebook(path: Path) -> dict:
-    """Parse a submitted notebook, upgrading nbformat 3; one-line reasons on failure."""
+    """Parse a submitted notebook, upgrading nbformat 3; one-line reasons on failure.
+
+    Saved outputs do not count against the size limit: they are dropped first (the grader
+    runs the code again), so a notebook that is big only because of its plots is graded.
+    """
     size = path.stat().st_size
     if size == 0:
         raise InvalidNotebook("the file is empty")
-    if size > MAX_NOTEBOOK_BYTES:
-        raise InvalidNotebook(f"the file is {size / 1024**2:.0f} MB, over the {MAX_NOTEBOOK_BYTES // 1024**2} MB limit")
+    if size > MAX_FILE_BYTES:
+        raise InvalidNotebook(f"the file is {size / 1024**2:.0f} MB, over the {MAX_FILE_BYTES // 1024**2} MB limit")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -127,6 +153,14 @@ def read_notebook(path: Path) -> dict:
         raise InvalidNotebook("the file is JSON but not a notebook (no list of cells)")
     if not cells:
         raise InvalidNotebook("the notebook has no cells")
+    code = 0
+    for cell in cells:
+        if isinstance(cell, dict):
+            cell.pop("outputs", None)
+            cell.pop("attachments", None)
+            code += len(_cell_source(cell))
+    if code > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebook(f"the notebook's cells hold {code / 1024**2:.0f} MB of text, over the limit")
     return nb
 
 
@@ -177,8 +211,8 @@ def build_program(contract: NotebookContract, nb: dict) -> tuple[list[tuple[str,
         gid, src = _grade_id(cell), _cell_source(cell)
         if gid in contract.answer_sources:
             if gid in answers:
-                flags.append(f"answer cell {gid} appears twice; the first was graded")
-                continue
+                # Jupyter's "Run all" runs both copies: the last one is what the function is.
+                flags.append(f"answer cell {gid} appears more than once; the last copy was graded (as Run all does)")
             answers[gid] = src
             program.append((gid, src))
         elif gid in test_ids or gid in contract.locked_ids or src.strip() in contract.locked_sources:
@@ -200,31 +234,62 @@ def build_program(contract: NotebookContract, nb: dict) -> tuple[list[tuple[str,
 class Session:
     """A sandbox with the student's program loaded; restarted and replayed after a kill."""
 
-    def __init__(self, program: list[tuple[str, str]], limits: Limits, isolation: Isolation | None = None) -> None:
+    def __init__(
+        self,
+        program: list[tuple[str, str]],
+        limits: Limits,
+        isolation: Isolation | None = None,
+        deadline: float | None = None,
+    ) -> None:
         self.program, self.limits, self.isolation = program, limits, isolation
+        self.deadline = deadline if deadline is not None else time.monotonic() + limits.notebook_seconds
         self.skip: set[int] = set()
         self.log: dict[int, CellLog] = {}
         self.sandbox: Sandbox | None = None
+        self.imports: set[str] = set()
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() >= self.deadline
 
     def ensure(self) -> Sandbox:
+        """A live sandbox with the program loaded. Every cell and every replay counts against
+        the notebook's one budget: once it is spent, SandboxTimeout."""
         while self.sandbox is None or not self.sandbox.alive:
             if self.sandbox is not None:
                 self.sandbox.close()
+            if self.out_of_time():
+                raise SandboxTimeout("the notebook's time budget is used up")
             self.sandbox = Sandbox(self.limits, self.isolation, shared_zygote())
+            self.sandbox.budget_deadline = self.deadline
             for i, (name, src) in enumerate(self.program):
                 if i in self.skip:
                     continue
                 try:
                     reply = self.sandbox.exec(src, name)
                 except SandboxError as e:
+                    if self.out_of_time():
+                        raise SandboxTimeout("the notebook's time budget is used up") from None
                     self.skip.add(i)
                     reason = "did not finish in time" if isinstance(e, SandboxTimeout) else str(e)
-                    self.log.setdefault(i, CellLog(name, False, f"{reason}; the cell was skipped"))
+                    self._log(i, CellLog(name, False, f"{reason}; the cell was skipped"))
                     break
+                if not name.startswith("setup "):  # the course's own cells may import what they like
+                    self.imports.update(reply.imports)
                 if i not in self.log:
                     msg = "" if reply.ok else (reply.error.traceback or str(reply.error))
-                    self.log[i] = CellLog(name, reply.ok, msg, reply.stdout)
+                    self._log(i, CellLog(name, reply.ok, msg, reply.stdout))
         return self.sandbox
+
+    def _log(self, i: int, entry: CellLog) -> None:
+        if i in self.log:
+            return
+        if len(self.log) >= MAX_CELL_LOGS and entry.ok:
+            return  # cells that ran fine are not worth the room once many are logged
+        if len(self.log) >= 2 * MAX_CELL_LOGS:
+            return
+        entry.message = clean_text(entry.message, MAX_CELL_LOG_CHARS)
+        entry.stdout = clean_text(entry.stdout, MAX_CELL_LOG_CHARS)
+        self.log[i] = entry
 
     def close(self) -> None:
         if self.sandbox is not None:
@@ -239,9 +304,12 @@ class RemoteFunction:
 
     def __call__(self, *args, **kwargs):
         reply = self.session.ensure().call(self.__name__, args, kwargs, self.lend)
+        self.session.imports.update(reply.imports)
         for w in reply.warnings:
             warnings.warn(StudentWarning(w), stacklevel=2)
         if not reply.ok:
+            if reply.error.type_name == "ArgumentModified":
+                raise ArgumentModified(self.__name__, reply.error.message)
             raise reply.error
         return reply.value
 
@@ -249,57 +317,75 @@ class RemoteFunction:
         return f"<your function {self.__name__}>"
 
 
-def _course_functions(names) -> dict:
-    lend = {}
-    for n in names:
-        fn = getattr(ref, n, None)
-        if callable(fn):
-            lend[n] = fn
-    return lend
+class ArgumentModified(AssertionError):
+    """The student's function wrote into an array it was given: the test fails, and says why."""
+
+    def __init__(self, function: str, where: str) -> None:
+        super().__init__(
+            f"{function} changed its argument `{where}` in place: after the call, the caller's array "
+            "held different values. A function must never write into its arguments (the caller may "
+            f"still need them): write `x = x - m`, not `x -= m`, and copy before assigning into slices."
+        )
+
+
+def _lent_for(name: str, dependencies: dict[str, tuple[str, ...]]) -> dict:
+    """The course functions lent while ``name`` is tested: exactly those its reference calls."""
+    return {n: LentReference(n) for n in dependencies.get(name, ()) if n != name and callable(getattr(ref, n, None))}
 
 
 def run_tests(
     contract: NotebookContract,
     nb: dict,
     limits: Limits = Limits(),
-    course_functions: tuple[str, ...] = (),
+    dependencies: dict[str, tuple[str, ...]] | None = None,
     isolation: Isolation | None = None,
 ) -> tuple[list[TestResult], list[CellLog], list[str], dict[str, str]]:
+    """Run the source notebook's tests against the student's program.
+
+    ``dependencies`` maps each graded function to the graded functions its reference calls
+    (``contract.reference_calls``): only those are lent while it is tested.
+    """
     program, answers, flags = build_program(contract, nb)
     session = Session(program, limits, isolation)
+    if dependencies is None:
+        dependencies = reference_calls([contract])
     results: list[TestResult] = []
-    deadline = time.monotonic() + limits.notebook_seconds
+    budget = _Budget()
     try:
-        session.ensure()
+        kinds: dict[str, str] = {}
+        bound: dict[str, object] = {}
         try:
             kinds = session.ensure().describe(list(contract.answers))
-        except SandboxError:
-            kinds = {}
-        lendable = _course_functions(course_functions or contract.answers)
-        bound: dict[str, object] = {}
-        for name in contract.answers:
-            kind = kinds.get(name, "missing")
-            if kind == "function":
-                bound[name] = RemoteFunction(session, name, {n: f for n, f in lendable.items() if n != name})
-            elif kind == "value":
-                try:
+            for name in contract.answers:
+                kind = kinds.get(name, "missing")
+                if kind == "function":
+                    bound[name] = RemoteFunction(session, name, _lent_for(name, dependencies))
+                elif kind == "value":
                     reply = session.ensure().get(name)
                     if reply.ok:
                         bound[name] = reply.value
-                except SandboxError:
-                    pass
+        except SandboxError:
+            pass
         timed_out: set[str] = set()
         for test in contract.tests:
-            if time.monotonic() > deadline:
+            if session.out_of_time():
                 results.append(_result(test, "timeout", "the notebook's time limit was used up before this test ran"))
             elif test.target in timed_out:
                 results.append(_result(test, "timeout", f"skipped: {test.target} already ran out of time in a test"))
             else:
-                results.append(_run_one(test, bound))
+                results.append(budget.keep(_run_one(test, bound)))
                 if results[-1].status == "timeout":
                     timed_out.add(test.target)
     finally:
         session.close()
+    if session.out_of_time():
+        flags.append(f"the notebook used up its time budget ({limits.notebook_seconds:g} s); later tests were not run")
+    logs_cut = len(session.log) >= MAX_CELL_LOGS or any("characters cut]" in c.message for c in session.log.values())
+    if budget.cut or logs_cut:
+        flags.append("output was cut: the notebook printed or warned far more than a test needs")
+    runtime = sorted(session.imports - ALLOWED_IMPORTS)
+    if runtime:
+        flags.append("imports outside the allowed modules, made while the code ran: " + ", ".join(runtime))
     for kind, needle in (
         ("returned objects that are not plain data (a possible attempt to fool comparisons)", "UnsupportedResult"),
         ("its process died during a test (os._exit, a signal, or memory)", "process stopped"),
@@ -320,7 +406,33 @@ def run_tests(
 
 def _result(test, status: str, message: str = "", output: str = "") -> TestResult:
     points = test.points if status == "ok" else 0.0
-    return TestResult(test.grade_id, test.target, points, test.points, status, message, output)
+    return TestResult(
+        test.grade_id,
+        test.target,
+        points,
+        test.points,
+        status,
+        clean_text(message, MAX_MESSAGE_CHARS),
+        clean_text(output, MAX_TEST_OUTPUT_CHARS),
+    )
+
+
+class _Budget:
+    """The notebook's whole share of stored text: once spent, messages and outputs are cut short."""
+
+    def __init__(self, total: int = MAX_NOTEBOOK_TEXT) -> None:
+        self.left, self.cut = total, False
+
+    def keep(self, result: TestResult) -> TestResult:
+        if "more characters cut]" in result.message + result.output:
+            self.cut = True
+        for name in ("message", "output"):
+            text = getattr(result, name)
+            if len(text) > self.left:
+                setattr(result, name, text[: max(self.left, 0)] + "\n[... cut: the notebook's output budget is spent]")
+                self.cut = True
+            self.left -= len(getattr(result, name))
+        return result
 
 
 class _Output:
@@ -349,7 +461,7 @@ def _run_one(test, bound: dict) -> TestResult:
         with contextlib.redirect_stdout(out.stream), warnings.catch_warnings(record=True) as out.warnings:
             warnings.simplefilter("always", StudentWarning)
             exec(compile(test.source, f"<{test.grade_id}>", "exec"), ns)
-    except AssertionError as e:
+    except AssertionError as e:  # ArgumentModified included: a write into an argument fails the test
         return _result(test, "failed", str(e) or "a check failed", out.getvalue())
     except StudentError as e:
         if e.type_name == "NotImplementedError":
@@ -373,7 +485,7 @@ def grade_notebook(
     student_id: str,
     path: Path | None,
     limits: Limits = Limits(),
-    course_functions: tuple[str, ...] = (),
+    dependencies: dict[str, tuple[str, ...]] | None = None,
     flags: tuple[str, ...] = (),
     isolation: Isolation | None = None,
 ) -> NotebookResult:
@@ -387,14 +499,16 @@ def grade_notebook(
     result.graded_file = path.name
     try:
         nb = read_notebook(path)
-    except (InvalidNotebook, OSError) as e:
-        result.status, result.reason = "invalid", str(e)
+    except (InvalidNotebook, OSError, RecursionError, MemoryError) as e:
+        result.status, result.reason = "invalid", clean_text(str(e), 500)
         result.tests = [_result(t, "invalid", f"the notebook could not be read: {e}") for t in contract.tests]
-        result.flags.append(f"unreadable notebook: {e}")
+        result.flags.append(clean_text(f"unreadable notebook: {e}", 600))
         return result
     result.flags.extend(tamper_flags(contract, nb))
-    tests, cells, more_flags, answers = run_tests(contract, nb, limits, course_functions, isolation)
-    result.tests, result.cells, result.answers = tests, cells, answers
+    tests, cells, more_flags, answers = run_tests(contract, nb, limits, dependencies, isolation)
+    result.tests, result.cells = tests, cells
+    result.answers = {k: clean_text(v, 20_000) for k, v in answers.items()}
     result.flags.extend(more_flags)
+    result.flags = [clean_text(f, 600) for f in dict.fromkeys(result.flags)][:40]
     result.seconds = round(time.monotonic() - start, 3)
     return result

@@ -12,7 +12,6 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import select
 import shutil
 import signal
 import socket
@@ -24,8 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import codec
+from autograder.lender import LenderTimeout, LentReference, read_exact, shared_lender, write_all
 
 WORKER = Path(__file__).with_name("sandbox_worker.py")
+MAX_STDOUT_CHARS = 20_200  # the worker keeps 20,000 and notes what it dropped
+MAX_WARNINGS = 20
+MAX_WARNING_CHARS = 300
+SCRATCH_PLACES = ("/dev/shm", "/dev/mqueue", "/run", "/run/lock", "/var/lock", "/var/tmp", "/var/crash")
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,9 @@ class Limits:
 class Isolation:
     """OS-level confinement (root only): folders to hide, and a uid of the sandbox's own."""
 
-    hide: tuple[str, ...] = ()
+    hide: tuple[str, ...] = ()  # folders (replaced by an empty tmpfs) and files (by an empty file)
     keep: tuple[str, ...] = ()
+    scratch: tuple[str, ...] = ()  # world-writable places: a fresh tmpfs of the sandbox's own
     nproc: int = 64
 
 
@@ -59,7 +64,32 @@ def default_isolation(extra_hide: tuple[str, ...] = ()) -> Isolation | None:
     hide |= {str(Path(p).resolve()) for p in extra_hide}
     keep = {sys.prefix, sys.base_prefix, sys.exec_prefix}
     keep |= {str(Path(p).resolve()) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p}
-    return Isolation(hide=tuple(sorted(hide)), keep=tuple(sorted(keep)))
+    return Isolation(hide=tuple(sorted(hide)), keep=tuple(sorted(keep)), scratch=world_writable_places())
+
+
+def world_writable_places(depth: int = 3) -> tuple[str, ...]:
+    """Folders any user may write to (/dev/shm, /run/lock, ...), down to ``depth`` levels."""
+    found = {p for p in SCRATCH_PLACES if os.path.isdir(p) and not os.path.islink(p)}
+    frontier = ["/"]
+    for _ in range(depth):
+        nxt = []
+        for d in frontier:
+            try:
+                entries = list(os.scandir(d))
+            except OSError:
+                continue
+            for e in entries:
+                if e.path in ("/proc", "/sys") or not e.is_dir(follow_symlinks=False):
+                    continue
+                try:
+                    if e.stat(follow_symlinks=False).st_mode & 0o002:
+                        found.add(e.path)
+                        continue
+                except OSError:
+                    continue
+                nxt.append(e.path)
+        frontier = nxt
+    return tuple(sorted(found))
 
 
 def probe_isolation(isolation: Isolation | None) -> str:
@@ -75,13 +105,45 @@ def probe_isolation(isolation: Isolation | None) -> str:
 
 
 _uid_counter = 0
+UID_BASE = 200_000
+
+
+def owner_of_uid(uid: int) -> int:
+    """The (low 16 bits of the) pid of the grading process that made a sandbox uid."""
+    return (uid - UID_BASE) >> 4
+
+
+def clean_leftovers() -> int:
+    """Kill the sandboxes and remove the temporary folders of earlier grading runs that were
+    killed (SIGKILL leaves no time to clean up). Only owners that are gone are cleaned:
+    another grading run on this machine keeps its sandboxes. Returns what was cleaned."""
+    cleaned = 0
+    alive = {int(e) & 0xFFFF for e in os.listdir("/proc") if e.isdigit()} if os.path.isdir("/proc") else set()
+    if os.geteuid() == 0 and os.path.isdir("/proc"):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/status") as f:
+                    uid = next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+            except (OSError, StopIteration, ValueError):
+                continue
+            if UID_BASE <= uid < UID_BASE + (1 << 20) and owner_of_uid(uid) not in alive:
+                cleaned += kill_uid(uid)
+    tmp = Path(tempfile.gettempdir())
+    for d in tmp.glob("grade-*-*"):
+        pid = d.name.split("-")[1]
+        if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(d, ignore_errors=True)
+            cleaned += 1
+    return cleaned
 
 
 def _next_uid() -> int:
     """A uid no other live sandbox uses: it scopes the process limit and the final kill."""
     global _uid_counter  # noqa: PLW0603 - a counter per grader process
     _uid_counter += 1
-    return 200_000 + ((os.getpid() & 0xFFFF) << 4) + (_uid_counter & 0xF)
+    return UID_BASE + ((os.getpid() & 0xFFFF) << 4) + (_uid_counter & 0xF)
 
 
 def kill_uid(uid: int) -> int:
@@ -136,6 +198,21 @@ def _reap_orphans() -> None:
             return
 
 
+def as_python(source: str) -> str:
+    """A cell as Jupyter runs it: IPython's own transformer turns magics, shell escapes and
+    ``obj?`` into ``get_ipython()`` calls (the sandbox's stub runs %time/%timeit bodies and
+    ignores the rest). A regex would break code such as a continuation line that starts with
+    ``!=``."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # pragma: no cover - IPython comes with nbgrader
+        return source
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - leave the cell as it is: the sandbox reports its SyntaxError
+        return source
+
+
 class SandboxError(Exception):
     """The sandbox could not answer: it timed out, died or broke the protocol."""
 
@@ -184,6 +261,7 @@ class Reply:
     stdout: str = ""
     warnings: list[str] = field(default_factory=list)
     error: StudentError | None = None
+    imports: list[str] = field(default_factory=list)  # modules outside the allowed ones, imported at run time
 
 
 def _rlimits(limits: Limits, isolation: Isolation | None) -> dict[str, int]:
@@ -278,6 +356,18 @@ def shared_zygote() -> Zygote | None:
     return z
 
 
+def close_shared_helpers() -> None:
+    """Stop this process's zygote and lender (they are started again on demand)."""
+    from autograder.lender import _lenders
+
+    z = _zygotes.pop(os.getpid(), None)
+    if z is not None:
+        z.close()
+    lender = _lenders.pop(os.getpid(), None)
+    if lender is not None:
+        lender.close()
+
+
 class Sandbox:
     """One student's code in its own process. Not thread-safe; one call at a time."""
 
@@ -289,9 +379,15 @@ class Sandbox:
         self.uid = _next_uid() if isolation is not None else None
         if isolation is not None:
             _become_subreaper()
-        cfg: dict = {"rlimits": _rlimits(limits, isolation), "home": self.home}
+        cfg: dict = {"rlimits": _rlimits(limits, isolation), "home": self.home, "die_with_parent": True}
         if isolation is not None:
-            cfg.update(uid=self.uid, hide=list(isolation.hide), keep=list(isolation.keep), home="/tmp/home")
+            cfg.update(
+                uid=self.uid,
+                hide=list(isolation.hide),
+                keep=list(isolation.keep),
+                scratch=list(isolation.scratch),
+                home="/tmp/home",
+            )
         cfg["env"] = {"HOME": cfg["home"], "TMPDIR": cfg["home"]}
         to_child_r, self._w = os.pipe()
         self._r, from_child_w = os.pipe()
@@ -314,36 +410,37 @@ class Sandbox:
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
+        os.set_blocking(self._w, False)  # every write waits for room only until the deadline
         self.alive = True
         self._lent: list = []
+        self.budget_deadline: float | None = None  # the notebook's whole budget (set by the runner)
 
     # -- transport -------------------------------------------------------
-    def _send(self, obj) -> None:
-        callables: list = []
-        data = codec.encode(obj, callables)
-        self._lent = callables
+    def _write(self, data: bytes, deadline: float) -> None:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._w, view) :]
-        except (BrokenPipeError, OSError):
+            write_all(self._w, data, deadline)
+        except TimeoutError:
+            self.kill()
+            raise SandboxTimeout("time limit exceeded (the student's process stopped reading)") from None
+        except OSError:
             self.kill()
             raise SandboxCrashed("the student's process has exited") from None
 
+    def _send(self, obj, deadline: float) -> None:
+        callables: list = []
+        data = codec.encode(obj, callables)
+        self._lent = callables
+        self._write(data, deadline)
+
     def _read_exact(self, n: int, deadline: float) -> bytes:
-        chunks = []
-        while n:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._r], [], [], left)[0]:
-                self.kill()
-                raise SandboxTimeout("time limit exceeded")
-            b = os.read(self._r, min(n, 1 << 20))
-            if not b:
-                self.kill()
-                raise SandboxCrashed("the student's process has exited")
-            chunks.append(b)
-            n -= len(b)
-        return b"".join(chunks)
+        try:
+            return read_exact(self._r, n, deadline)
+        except TimeoutError:
+            self.kill()
+            raise SandboxTimeout("time limit exceeded") from None
+        except (EOFError, OSError):
+            self.kill()
+            raise SandboxCrashed("the student's process has exited") from None
 
     def _recv(self, deadline: float):
         try:
@@ -357,49 +454,67 @@ class Sandbox:
             raise SandboxCrashed("the student's process sent a malformed reply")
         return value
 
+    def _deadline(self, seconds: float) -> float:
+        deadline = time.monotonic() + seconds
+        if self.budget_deadline is not None:
+            deadline = min(deadline, self.budget_deadline)
+        return deadline
+
     def _request(self, msg: dict, seconds: float) -> Reply:
         if not self.alive:
             raise SandboxCrashed("the student's process is not running")
-        deadline = time.monotonic() + seconds
-        self._send(msg)
+        deadline = self._deadline(seconds)
+        self._send(msg, deadline)
         lent = self._lent
         while True:
             reply = self._recv(deadline)
             if reply.get("op") == "callback":
-                self._answer_callback(reply, lent)
+                self._answer_callback(reply, lent, deadline)
                 continue
             if reply.get("op") != "done":
                 self.kill()
                 raise SandboxCrashed("the student's process broke the protocol")
-            warnings = [str(w) for w in reply.get("warnings", [])][:20]
-            out = Reply(ok=bool(reply.get("ok")), stdout=str(reply.get("stdout", "")), warnings=warnings)
+            warns = reply.get("warnings", [])
+            warns = [str(w)[:MAX_WARNING_CHARS] for w in (warns if isinstance(warns, list) else [])[:MAX_WARNINGS]]
+            stdout = str(reply.get("stdout", ""))
+            if len(stdout) > MAX_STDOUT_CHARS:
+                stdout = stdout[:MAX_STDOUT_CHARS] + "\n[... output cut]"
+            imports = reply.get("imports", [])
+            imports = [str(m)[:60] for m in (imports if isinstance(imports, list) else [])[:20]]
+            out = Reply(ok=bool(reply.get("ok")), stdout=stdout, warnings=warns, imports=imports)
             if out.ok:
                 out.value = reply.get("value")
             else:
                 out.error = student_error(reply.get("error") or {})
             return out
 
-    def _answer_callback(self, msg: dict, lent: list) -> None:
+    def _answer_callback(self, msg: dict, lent: list, deadline: float) -> None:
+        """Run a function the grader lent (a course function, or a test's own helper) for the
+        student's code, and send back its result; never past the calling request's deadline."""
         try:
             fn = lent[int(msg["handle"])]
             args, kwargs = msg.get("args", []), msg.get("kwargs", {})
             if not isinstance(args, list) or not isinstance(kwargs, dict):
                 raise TypeError("bad callback arguments")
-            answer = {"op": "return", "ok": True, "value": fn(*args, **kwargs)}
+            if isinstance(fn, LentReference):
+                value = shared_lender().call(fn.name, args, kwargs, deadline)
+            else:
+                value = fn(*args, **kwargs)  # a test's own small helper: it runs here, in the grader
+            answer = {"op": "return", "ok": True, "value": value}
+        except LenderTimeout:
+            self.kill()
+            raise SandboxTimeout("time limit exceeded (in a course function your code called)") from None
         except Exception as e:  # noqa: BLE001 - re-raised, same builtin type, in the sandbox
             answer = {"op": "return", "ok": False, "error": {"type": type(e).__name__, "message": str(e)[:2000]}}
-        data = codec.encode(answer)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._w, view) :]
-        except OSError:
-            self.kill()
-            raise SandboxCrashed("the student's process has exited") from None
+            data = codec.encode(answer)
+        except codec.CodecError as e:
+            data = codec.encode({"op": "return", "ok": False, "error": {"type": "TypeError", "message": str(e)}})
+        self._write(data, deadline)
 
     # -- the interface ---------------------------------------------------
     def exec(self, source: str, name: str) -> Reply:
-        return self._request({"op": "exec", "source": source, "name": name}, self.limits.cell_seconds)
+        return self._request({"op": "exec", "source": as_python(source), "name": name}, self.limits.cell_seconds)
 
     def describe(self, names: list[str]) -> dict[str, str]:
         reply = self._request({"op": "describe", "names": list(names)}, self.limits.call_seconds)

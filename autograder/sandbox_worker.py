@@ -20,8 +20,10 @@ import codec  # noqa: E402
 
 sys.path.remove(_here)
 
-MAGIC = re.compile(r"^(\s*)([%!].*)$", re.MULTILINE)
 MAX_OUTPUT = 20_000
+MAX_WARNING_CHARS = 300
+ALLOWED_IMPORTS = {"numpy", "math", "re", "collections", "itertools", "functools"}
+TIMEIT_OPTIONS = re.compile(r"^(\s*-(?:[nrp]\s*\d+|[qoc]))+\s*")
 
 
 class BoundedText(io.StringIO):
@@ -102,6 +104,129 @@ def _error(exc, skip_frames=1):
     }
 
 
+class Shell:
+    """``get_ipython()`` for cells that IPython's transformer rewrote (the grader does that):
+    magics and shell escapes do nothing, except that %time/%timeit/%%time/%%capture still run
+    their code once, as they do in Jupyter."""
+
+    def __init__(self, ns):
+        self.ns = ns
+
+    def run_line_magic(self, name, line, _stack_depth=1):
+        if name in ("time", "timeit") and line.strip():
+            exec(compile(TIMEIT_OPTIONS.sub("", line), "<magic>", "exec"), self.ns)
+        return None
+
+    def run_cell_magic(self, name, line, cell):
+        if name in ("time", "timeit", "capture", "prun"):
+            exec(compile(cell, "<magic>", "exec"), self.ns)
+        return None
+
+    def system(self, cmd):
+        return None
+
+    def getoutput(self, cmd):
+        return []
+
+    def magic(self, line):
+        return None
+
+
+class ImportLog:
+    """Records modules that the student's own code imports, however it does it (``exec``
+    included): ``builtins.__import__`` is wrapped, and an import counts as the student's
+    when it is made from the cells' namespace (or from no module at all)."""
+
+    def __init__(self, ns):
+        import builtins
+
+        self.seen = set()
+        self.original = builtins.__import__
+        log = self
+
+        def recording_import(name, globals=None, locals=None, fromlist=(), level=0):
+            theirs = globals is ns or not isinstance(globals, dict) or "__name__" not in globals
+            if level == 0 and theirs and isinstance(name, str):
+                top = name.split(".")[0]
+                if top not in ALLOWED_IMPORTS:
+                    log.seen.add(top[:60])
+            return log.original(name, globals, locals, fromlist, level)
+
+        builtins.__import__ = recording_import
+
+    def take(self):
+        new, self.seen = sorted(self.seen), set()
+        return new[:20]
+
+
+def _snapshot(value, depth=0):
+    """A copy of the arrays (and containers of arrays) a student function receives."""
+    import numpy as np
+
+    if depth > 8:
+        return None
+    if isinstance(value, np.ndarray):
+        return ("array", value.copy())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, len(value), [_snapshot(v, depth + 1) for v in value])
+    if isinstance(value, dict):
+        return ("dict", len(value), {k: _snapshot(v, depth + 1) for k, v in value.items()})
+    return None
+
+
+def _changed(before, value, where):
+    """Where ``value`` no longer matches its snapshot, e.g. 'x' or 'params["W_q"]', or None."""
+    import numpy as np
+
+    if before is None:
+        return None
+    kind = before[0]
+    if kind == "array":
+        old = before[1]
+        same = (
+            isinstance(value, np.ndarray)
+            and value.shape == old.shape
+            and value.dtype == old.dtype
+            and np.array_equal(value, old, equal_nan=value.dtype.kind in "fc")
+        )
+        return None if same else where
+    if kind in ("list", "tuple"):
+        if not isinstance(value, (list, tuple)) or len(value) != before[1]:
+            return where
+        for i, (b, v) in enumerate(zip(before[2], value, strict=True)):
+            hit = _changed(b, v, f"{where}[{i}]")
+            if hit:
+                return hit
+        return None
+    if kind == "dict":
+        if not isinstance(value, dict) or len(value) != before[1]:
+            return where
+        for k, b in before[2].items():
+            if k not in value:
+                return where
+            hit = _changed(b, value[k], f"{where}[{k!r}]")
+            if hit:
+                return hit
+    return None
+
+
+def _argument_names(fn, args, kwargs):
+    import inspect
+
+    try:
+        bound = inspect.signature(fn).bind_partial(*args, **kwargs)
+        names = {}
+        for name, value in bound.arguments.items():
+            names[id(value)] = name
+        return [names.get(id(a), f"argument {i + 1}") for i, a in enumerate(args)]
+    except (TypeError, ValueError):
+        return [f"argument {i + 1}" for i in range(len(args))]
+
+
+class ArgumentModified(Exception):
+    """The student's function wrote into an array it was given."""
+
+
 def _kind(ns, name):
     if name not in ns:
         return "missing"
@@ -110,6 +235,9 @@ def _kind(ns, name):
 
 def serve(channel):
     ns = {"__name__": "__main__", "__builtins__": __builtins__}
+    shell = Shell(ns)
+    ns["get_ipython"] = lambda: shell
+    imports = ImportLog(ns)
     cells = 0
     while True:
         try:
@@ -129,8 +257,7 @@ def serve(channel):
                 try:
                     if op == "exec":
                         cells += 1
-                        source = MAGIC.sub(r"\1pass  # \2", msg["source"])
-                        code = compile(source, f"<{msg.get('name', f'cell {cells}')}>", "exec")
+                        code = compile(msg["source"], f"<{msg.get('name', f'cell {cells}')}>", "exec")
                         exec(code, ns)
                     elif op == "describe":
                         reply["value"] = {n: _kind(ns, n) for n in msg["names"]}
@@ -141,7 +268,18 @@ def serve(channel):
                             saved[name] = ns.get(name, _MISSING)
                             ns[name] = stub
                         fn = ns[msg["name"]]
-                        reply["value"] = fn(*msg.get("args", []), **msg.get("kwargs", {}))
+                        args, kwargs = msg.get("args", []), msg.get("kwargs", {})
+                        before = (_snapshot(list(args)), _snapshot(kwargs))
+                        reply["value"] = fn(*args, **kwargs)
+                        names = _argument_names(fn, args, kwargs)
+                        for i, (b, a) in enumerate(zip(before[0][2], args, strict=True)):
+                            hit = _changed(b, a, names[i])
+                            if hit:
+                                raise ArgumentModified(hit)
+                        for k, b in before[1][2].items():
+                            hit = _changed(b, kwargs.get(k), k)
+                            if hit:
+                                raise ArgumentModified(hit)
                     else:
                         raise ValueError(f"unknown op {op!r}")
                 finally:
@@ -151,10 +289,11 @@ def serve(channel):
                             ns.pop(name, None)
                         else:
                             ns[name] = old
-            reply["warnings"] = [f"{w.category.__name__}: {w.message}" for w in caught][:20]
+            reply["warnings"] = [f"{w.category.__name__}: {w.message}"[:MAX_WARNING_CHARS] for w in caught[:20]]
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything, even SystemExit
             reply = {"op": "done", "ok": False, "error": _error(exc)}
         reply["stdout"] = out.text()
+        reply["imports"] = imports.take()
         try:
             channel.send(reply)
         except codec.CodecError as exc:
@@ -247,6 +386,21 @@ def confine(cfg):
         os.makedirs(k, exist_ok=True)
         _mount(libc, check, f"{stash}/k{i}", k, None, MS_MOVE)
         _mount(libc, check, None, k, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
+    # Places every user may write to (/dev/shm, /run/lock, ...): a fresh, small tmpfs of this
+    # sandbox's own, gone with its namespace, so nothing written there outlives grading or
+    # reaches the next student.
+    for place in sorted(set(cfg.get("scratch", ()))):
+        if os.path.isdir(place) and not os.path.islink(place) and not any(_under(place, h) for h in hide):
+            _mount(libc, check, "tmpfs", place, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=1777")
+    # Files to hide (a class .zip outside the hidden folders): an empty, unreadable file over each.
+    files = [f for f in cfg["hide"] if os.path.isfile(f) and not any(_under(f, h) for h in hide)]
+    if files:
+        empty = f"{stash}/empty"
+        with open(empty, "w"):
+            pass
+        os.chmod(empty, 0)
+        for f in files:
+            _mount(libc, check, empty, f, None, MS_BIND)
     home = cfg["home"]
     os.makedirs(home, exist_ok=True)
     os.chown(home, cfg["uid"], cfg["uid"])
@@ -254,7 +408,7 @@ def confine(cfg):
     if pid:  # the outer process only waits: its death takes the namespace down with it
         _, status = os.waitpid(pid, 0)
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-    libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+    die_with_parent(libc)
     try:
         _mount(libc, check, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
     except OSError:
@@ -262,6 +416,7 @@ def confine(cfg):
     os.setgroups([])
     os.setgid(cfg["uid"])
     os.setuid(cfg["uid"])
+    die_with_parent(libc)  # changing credentials cleared the parent-death signal: set it again
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     os.chdir(home)
 
@@ -297,6 +452,8 @@ def start_sandbox(rfd, wfd, cfg):
     """Become a sandbox: limits, confinement if asked, then serve the grader until told to stop."""
     import resource
 
+    if cfg.get("die_with_parent"):
+        die_with_parent()
     for name, value in cfg.get("rlimits", {}).items():
         resource.setrlimit(getattr(resource, name), (value, value))
     for key, value in cfg.get("env", {}).items():
@@ -312,6 +469,17 @@ def start_sandbox(rfd, wfd, cfg):
     serve(Channel(rfd, wfd))
 
 
+def die_with_parent(libc=None):
+    """SIGKILL this process when its parent dies (checked once more after the call: the
+    parent may have died just before)."""
+    parent = os.getppid()
+    if libc is None:
+        libc, _ = _libc()
+    libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def zygote(control_fd):
     """Fork a fresh sandbox for every request on the control socket (warm: numpy is loaded).
 
@@ -325,7 +493,7 @@ def zygote(control_fd):
     import socket
 
     libc, _ = _libc()
-    libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # the grader went away: so do we
+    die_with_parent(libc)  # the grader went away: so do we
     control = socket.socket(fileno=control_fd)
     while True:
         try:
@@ -345,6 +513,7 @@ def zygote(control_fd):
         pid = os.fork()
         if pid == 0:
             control.close()
+            die_with_parent(libc)  # the zygote went away (the grader was killed): so do we
             os.setsid()
             start_sandbox(fds[0], fds[1], cfg)
             os._exit(0)
