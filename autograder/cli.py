@@ -48,6 +48,13 @@ def _grade(args: argparse.Namespace) -> int:
             print("error: --timeout must be positive", file=sys.stderr)
             return 2
         limits = Limits(cell_seconds=args.timeout, call_seconds=args.timeout)
+    if args.notebook_timeout is not None:
+        if args.notebook_timeout <= 0:
+            print("error: --notebook-timeout must be positive", file=sys.stderr)
+            return 2
+        limits = Limits(
+            cell_seconds=limits.cell_seconds, call_seconds=limits.call_seconds, notebook_seconds=args.notebook_timeout
+        )
     result = grade_class(
         Path(args.submissions), Path(args.out), jobs=args.jobs, quiet=args.quiet, shard=shard, limits=limits
     )
@@ -89,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--timeout", type=float, help="seconds allowed per cell and per function call (default 20/10)")
+    p.add_argument("--notebook-timeout", type=float, help="seconds allowed for one whole notebook (default 120)")
     p.add_argument("--shard", help="grade only shard I of N students, e.g. 2/8 (join the outputs with merge)")
     p.set_defaults(run=_grade)
     p = sub.add_parser("merge", help="join the outputs of sharded grading runs")

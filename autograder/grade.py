@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import SOLUTIONS
-from autograder.collect import Collection, Submission, collect, digest
+from autograder.collect import Collection, Submission, collect, digest, display_name
 from autograder.contract import NotebookContract, load_course, reference_calls
 from autograder.report import write_reports
 from autograder.runner import NotebookResult, TestResult, grade_notebook
@@ -173,7 +173,7 @@ def grade_class(
     results: dict[int, NotebookResult] = {}
     todo: list[tuple[int, Submission, str]] = []
     for i, sub in enumerate(collection.submissions):
-        key = f"{stamp}:{digest(sub.path)}:{sub.path.name if sub.path else ''}"
+        key = f"{stamp}:{digest(sub.path)}:{display_name(sub.path.name) if sub.path else ''}"
         cached = _load(_result_path(out, sub), key)
         if cached is not None:
             results[i] = cached

@@ -22,6 +22,7 @@ from autograder import SOLUTIONS, codec
 
 WORKER = Path(__file__).with_name("lender_worker.py")
 MEMORY_BYTES = 2 * 1024**3
+START_SECONDS = 60.0
 
 
 class LenderTimeout(Exception):
@@ -92,12 +93,23 @@ class Lender:
         finally:
             os.close(to_r)
             os.close(from_w)
+        try:
+            ready = read_exact(self._r, 1, time.monotonic() + START_SECONDS)
+        except (TimeoutError, EOFError, OSError):
+            ready = b""
+        if ready != b"R":
+            self.close()
+            raise RuntimeError("the course's functions could not be loaded to lend them")
 
-    def call(self, name: str, args, kwargs, deadline: float):
-        """The reference ``name(*args, **kwargs)``; its exceptions come back as builtin types."""
+    def start(self) -> None:
+        """Start the process now (before any test's clock runs), unless it is running."""
         if self.proc is None or self.proc.poll() is not None:
             self.close()
             self._start()
+
+    def call(self, name: str, args, kwargs, deadline: float):
+        """The reference ``name(*args, **kwargs)``; its exceptions come back as builtin types."""
+        self.start()
         try:
             write_all(self._w, codec.encode({"name": name, "args": list(args), "kwargs": dict(kwargs)}), deadline)
             reply = codec.decode(codec.read_message(lambda n: read_exact(self._r, n, deadline)))

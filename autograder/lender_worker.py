@@ -52,6 +52,7 @@ def main():
     spec.loader.exec_module(ref)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     warnings.simplefilter("ignore")
+    _write_all(wfd, b"R")  # ready: the grader does not charge the start-up to any test
     while True:
         try:
             msg = codec.decode(codec.read_message(lambda n: _read_exact(rfd, n)))

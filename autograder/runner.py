@@ -26,7 +26,7 @@ import numpy as np
 from autograder.contract import NotebookContract, reference_calls
 from autograder.hidden import StudentWarning, ref
 from autograder.integrity import tamper_flags
-from autograder.lender import LentReference
+from autograder.lender import LentReference, shared_lender
 from autograder.sandbox import (
     Isolation,
     Limits,
@@ -351,6 +351,8 @@ def run_tests(
         dependencies = reference_calls([contract])
     results: list[TestResult] = []
     budget = _Budget()
+    if any(dependencies.get(a) for a in contract.answers):
+        shared_lender().start()  # started before the tests' clocks run
     try:
         kinds: dict[str, str] = {}
         bound: dict[str, object] = {}
@@ -496,7 +498,7 @@ def grade_notebook(
         result.status, result.reason = "missing", "not submitted"
         result.tests = [_result(t, "missing", "not submitted") for t in contract.tests]
         return result
-    result.graded_file = path.name
+    result.graded_file = clean_text(path.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
     try:
         nb = read_notebook(path)
     except (InvalidNotebook, OSError, RecursionError, MemoryError) as e:
