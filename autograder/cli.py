@@ -1,10 +1,12 @@
-"""Command line: `python -m autograder release` and `python -m autograder grade SUBMISSIONS --out OUT`."""
+"""Command line: `python -m autograder release`, `grade SUBMISSIONS --out OUT`, `gradescope`, `merge`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")  # Gradescope's, as in autograder.gradescope
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -61,6 +63,34 @@ def _merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradescope(args: argparse.Namespace) -> int:
+    from autograder import SOLUTIONS
+    from autograder.contract import load_course
+    from autograder.gradescope import build_bundle
+
+    known = [c.assignment for c in load_course(SOLUTIONS)]
+    wanted = args.assignments or known
+    unknown = [a for a in wanted if a not in known]
+    if unknown:
+        print(f"error: unknown assignment(s) {', '.join(unknown)}; the course has {', '.join(known)}", file=sys.stderr)
+        return 2
+    limits = {}
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            print("error: --timeout must be positive", file=sys.stderr)
+            return 2
+        limits = {"cell_seconds": args.timeout, "call_seconds": args.timeout}
+    for a in wanted:
+        try:
+            path = build_bundle(a, Path(args.out), visible_as=args.visible, hidden_as=args.hidden, limits=limits)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"  {path}")
+    print(f"gradescope: {len(wanted)} autograder zip(s): upload each as the autograder of one programming assignment")
+    return 0
+
+
 def _print_summary(result) -> None:
     from autograder.report import summary_table
 
@@ -90,6 +120,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, help="seconds allowed per cell and per function call (default 20/10)")
     p.add_argument("--shard", help="grade only shard I of N students, e.g. 2/8 (join the outputs with merge)")
     p.set_defaults(run=_grade)
+    p = sub.add_parser("gradescope", help="write Gradescope autograder zips, one per assignment")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="e.g. 03-attention (default: every one)")
+    p.add_argument("--out", required=True, help="folder for <assignment>.zip")
+    p.add_argument(
+        "--visible", default="visible", choices=VISIBILITIES, help="Gradescope visibility of visible test cells"
+    )
+    p.add_argument(
+        "--hidden",
+        default="after_published",
+        choices=VISIBILITIES,
+        help="Gradescope visibility of test cells hidden in the released notebook",
+    )
+    p.add_argument("--timeout", type=float, help="seconds allowed per cell and per function call (default 20/10)")
+    p.set_defaults(run=_gradescope)
     p = sub.add_parser("merge", help="join the outputs of sharded grading runs")
     p.add_argument("outputs", nargs="+", help="the --out folders of the shards")
     p.add_argument("--out", required=True, help="folder for the joined grades.csv, scores.csv, feedback/")
