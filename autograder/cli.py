@@ -53,6 +53,25 @@ def _grade(args: argparse.Namespace) -> int:
         Path(args.submissions), Path(args.out), jobs=args.jobs, quiet=args.quiet, shard=shard, limits=limits
     )
     _print_summary(result)
+    if args.canvas_map or args.roster:
+        return _export(args, result)
+    return 0
+
+
+def _export(args: argparse.Namespace, result) -> int:
+    """Write exports/ again with the instructor's Canvas column titles and roster."""
+    from autograder.export import ExportError, read_canvas_map, read_roster, write_exports
+
+    assignments = list(dict.fromkeys(r.assignment for r in result.results))
+    students = result.collection.students
+    try:
+        canvas_map = read_canvas_map(Path(args.canvas_map), assignments) if args.canvas_map else None
+        roster = read_roster(Path(args.roster), students) if args.roster else None
+    except ExportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for note in write_exports(result.out, students, assignments, result.results, canvas_map=canvas_map, roster=roster):
+        print(f"warning: {note}", file=sys.stderr)
     return 0
 
 
@@ -119,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--timeout", type=float, help="seconds allowed per cell and per function call (default 20/10)")
     p.add_argument("--shard", help="grade only shard I of N students, e.g. 2/8 (join the outputs with merge)")
+    p.add_argument("--canvas-map", help="CSV of assignment,Canvas column title ('Name (id)') for exports/canvas.csv")
+    p.add_argument("--roster", help="class list CSV (e.g. Canvas's gradebook export) mapping ids to Canvas/Moodle ids")
     p.set_defaults(run=_grade)
     p = sub.add_parser("gradescope", help="write Gradescope autograder zips, one per assignment")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="e.g. 03-attention (default: every one)")
