@@ -53,9 +53,32 @@ def _grade(args: argparse.Namespace) -> int:
         Path(args.submissions), Path(args.out), jobs=args.jobs, quiet=args.quiet, shard=shard, limits=limits
     )
     _print_summary(result)
+    if args.nbgradebook:
+        _nbgradebook(Path(args.nbgradebook), Path(args.submissions), result)
     if args.canvas_map or args.roster:
         return _export(args, result)
     return 0
+
+
+def _nbgradebook(target: Path, submissions: Path, result) -> None:
+    """Scores into nbgrader's gradebook (a .db file, or COURSE/gradebook.db plus COURSE/autograded/)."""
+    import tempfile
+
+    from autograder import SOLUTIONS
+    from autograder.collect import collect
+    from autograder.contract import load_course
+    from autograder.nbgradebook import write_autograded, write_gradebook
+
+    course = load_course(SOLUTIONS)
+    db = target if target.suffix == ".db" else target / "gradebook.db"
+    n = write_gradebook(db, course, result.collection.students, result.results)
+    print(f"  {db}: {n} submission(s) for nbgrader's formgrader")
+    if target.suffix != ".db":
+        with tempfile.TemporaryDirectory() as tmp:
+            found = collect(submissions, course, Path(tmp))
+            paths = {(s.student_id, s.contract.assignment, s.contract.notebook): s.path for s in found.submissions}
+            copied = write_autograded(target, result.results, paths)
+        print(f"  {target / 'autograded'}: {copied} notebook(s) for manual review")
 
 
 def _export(args: argparse.Namespace, result) -> int:
@@ -138,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--timeout", type=float, help="seconds allowed per cell and per function call (default 20/10)")
     p.add_argument("--shard", help="grade only shard I of N students, e.g. 2/8 (join the outputs with merge)")
+    p.add_argument(
+        "--nbgradebook",
+        metavar="PATH",
+        help="also write the scores into nbgrader's gradebook: COURSE (gradebook.db, autograded/) or a .db file",
+    )
     p.add_argument("--canvas-map", help="CSV of assignment,Canvas column title ('Name (id)') for exports/canvas.csv")
     p.add_argument("--roster", help="class list CSV (e.g. Canvas's gradebook export) mapping ids to Canvas/Moodle ids")
     p.set_defaults(run=_grade)
