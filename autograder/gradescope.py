@@ -225,7 +225,7 @@ def find_submission(folder: Path, notebook: str) -> tuple[Path | None, tuple[str
         str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and "__MACOSX" not in p.parts
     )
     folders = [folder] + sorted(
-        (p for p in folder.rglob("*") if p.is_dir() and not p.name.startswith((".", "__"))),
+        (p for p in folder.rglob("*") if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", "__"))),
         key=lambda p: (len(p.parts), str(p)),
     )
     for d in folders:
@@ -280,6 +280,7 @@ def run(root: Path) -> int:
     tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(out)
     print(f"{contract.assignment}: {result.points:g}/{result.max_points:g} ({result.status}) from {path}")
+    print(f"graded by {Path(__file__).resolve().parent}, sandboxes {'isolated' if isolation else 'NOT isolated'}")
     return 0
 
 

@@ -228,8 +228,8 @@ def test_a_correct_notebook_under_a_wrong_name_gets_every_point(bundles, contrac
     assert len(doc["tests"]) == len(contract.tests)
     assert all(t["status"] == "passed" for t in doc["tests"])
     assert "attention (1).ipynb" in doc["output"]
-    # Run from the bundle's own copy of the grader, not from this repository.
-    assert str(root / "submission") in proc.stdout
+    # Graded by the bundle's own copy of the grader, not by this repository's.
+    assert f"graded by {(root / 'source' / 'course' / 'autograder').resolve()}," in proc.stdout, proc.stdout
 
 
 def test_a_mistake_gets_the_feedback_pages_messages(bundles, contract, tmp_path):
