@@ -49,6 +49,16 @@ def _grade(args: argparse.Namespace) -> int:
             print("error: --timeout must be positive", file=sys.stderr)
             return 2
         limits = Limits(cell_seconds=args.timeout, call_seconds=args.timeout)
+    if args.canvas_map:  # a bad map is reported before grading, not after
+        from autograder import SOLUTIONS
+        from autograder.contract import load_course
+        from autograder.export import ExportError, read_canvas_map
+
+        try:
+            read_canvas_map(Path(args.canvas_map), [c.assignment for c in load_course(SOLUTIONS)])
+        except ExportError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     result = grade_class(
         Path(args.submissions), Path(args.out), jobs=args.jobs, quiet=args.quiet, shard=shard, limits=limits
     )
