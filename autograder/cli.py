@@ -70,8 +70,9 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _nbgradebook(target: Path, submissions: Path, result) -> None:
-    """Scores into nbgrader's gradebook (a .db file, or COURSE/gradebook.db plus COURSE/autograded/)."""
+def _nbgradebook(target: Path, submissions: Path | None, result) -> None:
+    """Scores into nbgrader's gradebook (a .db file, or COURSE/gradebook.db plus COURSE/autograded/,
+    the copies only when the submissions are at hand)."""
     import tempfile
 
     from autograder import SOLUTIONS
@@ -83,7 +84,7 @@ def _nbgradebook(target: Path, submissions: Path, result) -> None:
     db = target if target.suffix == ".db" else target / "gradebook.db"
     n = write_gradebook(db, course, result.collection.students, result.results)
     print(f"  {db}: {n} submission(s) for nbgrader's formgrader")
-    if target.suffix != ".db":
+    if target.suffix != ".db" and submissions is not None:
         with tempfile.TemporaryDirectory() as tmp:
             found = collect(submissions, course, Path(tmp))
             paths = {(s.student_id, s.contract.assignment, s.contract.notebook): s.path for s in found.submissions}
@@ -111,7 +112,12 @@ def _export(args: argparse.Namespace, result) -> int:
 def _merge(args: argparse.Namespace) -> int:
     from autograder.grade import merge
 
-    _print_summary(merge([Path(p) for p in args.outputs], Path(args.out)))
+    result = merge([Path(p) for p in args.outputs], Path(args.out))
+    _print_summary(result)
+    if args.nbgradebook:
+        _nbgradebook(Path(args.nbgradebook), None, result)
+    if args.canvas_map or args.roster:
+        return _export(args, result)
     return 0
 
 
@@ -196,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("merge", help="join the outputs of sharded grading runs")
     p.add_argument("outputs", nargs="+", help="the --out folders of the shards")
     p.add_argument("--out", required=True, help="folder for the joined grades.csv, scores.csv, feedback/")
+    p.add_argument("--nbgradebook", metavar="PATH", help="also write the scores into nbgrader's gradebook")
+    p.add_argument("--canvas-map", help="CSV of assignment,Canvas column title ('Name (id)') for exports/canvas.csv")
+    p.add_argument("--roster", help="class list CSV mapping ids to Canvas/Moodle ids")
     p.set_defaults(run=_merge)
     args = parser.parse_args(argv)
     if getattr(args, "jobs", None) is not None and args.jobs < 1:

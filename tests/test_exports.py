@@ -247,6 +247,11 @@ def test_grade_writes_mapped_exports_from_the_command_line(tmp_path, course_part
     assert proc.returncode == 0, proc.stderr
     header = rows_of(out / "exports" / "canvas.csv")[0]
     assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Queries and keys (77)"]
+    # The last step of a sharded run, merge, takes the same options.
+    merged = tmp_path / "merged"
+    proc = support.run_cli("merge", str(out), "--out", str(merged), "--canvas-map", str(mapping))
+    assert proc.returncode == 0, proc.stderr
+    assert rows_of(merged / "exports" / "canvas.csv")[0] == header
     bad = tmp_path / "bad.csv"
     bad.write_text("99-nope,X (1)\n", encoding="utf-8")
     proc = support.run_cli(*grade, str(bad))
