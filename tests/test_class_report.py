@@ -10,8 +10,6 @@ from autograder import REPO
 from tests import support
 from tests.test_browser import CHROMIUM_FLAGS, chromium_path, open_page
 
-pytestmark = pytest.mark.slow
-
 SAMPLE = REPO / "examples" / "submissions"
 
 
@@ -35,6 +33,7 @@ def page(graded):
         browser.close()
 
 
+@pytest.mark.slow
 def test_the_report_opens_offline_without_errors_and_describes_its_images(page):
     p, errors, refused = page
     assert not errors, errors
@@ -46,6 +45,7 @@ def test_the_report_opens_offline_without_errors_and_describes_its_images(page):
     assert all(len(i["alt"].strip()) >= 40 for i in images), images
 
 
+@pytest.mark.slow
 def test_it_leads_with_a_heatmap_per_chapter_and_function(page, graded):
     p, _, _ = page
     first_heading = p.eval_on_selector("h2", "h => h.textContent")
@@ -79,6 +79,7 @@ def test_it_leads_with_a_heatmap_per_chapter_and_function(page, graded):
             assert re.match(rf"{want} %", cell), f"{contract.assignment}/{fn}: {cell!r}, expected {want} %"
 
 
+@pytest.mark.slow
 def test_mistakes_are_ranked_by_students_with_an_example(page):
     p, _, _ = page
     rows = p.eval_on_selector_all(
@@ -90,6 +91,7 @@ def test_mistakes_are_ranked_by_students_with_an_example(page):
     assert all(r[3] and r[4] for r in rows), "every mistake has a name and an example feedback line"
 
 
+@pytest.mark.slow
 def test_the_student_table_sorts_by_any_column(page, graded):
     p, _, _ = page
     grades = support.grades_by_student(graded)
@@ -111,3 +113,26 @@ def test_the_student_table_sorts_by_any_column(page, graded):
     flags = headers.index("flags")
     p.click(f"#student-table thead th:nth-child({flags + 1}) button")
     assert column(0)[0] == "grace", "grace's renamed notebooks give her the most flags"
+
+
+def test_counts_are_shown_on_integer_axes(tmp_path, monkeypatch):
+    """A class of three: matplotlib's default ticks would be 0.5, 1.0, 1.5 students."""
+    from autograder import class_report
+    from autograder.runner import NotebookResult
+    from autograder.runner import TestResult as CellResult
+
+    seen = []
+    real = class_report._png
+
+    def capture(fig):
+        fig.canvas.draw()
+        seen.append([t for t in fig.axes[0].get_yticks() if 0 <= t <= fig.axes[0].get_ylim()[1]])
+        return real(fig)
+
+    monkeypatch.setattr(class_report, "_png", capture)
+    results = [
+        NotebookResult(s, "a", "nb", "graded", tests=[CellResult("test_f__x", "f", p, 2.0, "ok" if p else "failed")])
+        for s, p in (("s1", 2.0), ("s2", 2.0), ("s3", 0.0))
+    ]
+    class_report.write_class_report(tmp_path, ["s1", "s2", "s3"], ["a"], results)
+    assert seen and all(len(ticks) >= 2 and all(float(t).is_integer() for t in ticks) for ticks in seen), seen
