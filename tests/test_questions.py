@@ -79,14 +79,24 @@ def _length(text: str) -> int:
     return len(re.sub(r"\s+", " ", text))
 
 
-def longest_strategy_score(questions: list[Question]) -> float:
-    """Expected share of right answers when always picking the longest option (ties split)."""
+def rank_strategy_score(questions: list[Question], rank: int) -> float:
+    """Expected share of right answers when always picking the option of this length rank.
+
+    Rank 0 is the longest option, 1 the second longest, ... A tie is split: among options of equal
+    length, the strategy picks one at random.
+    """
     total = 0.0
     for q in questions:
-        longest = max(_length(t) for t in q.options.values())
-        tied = [letter for letter, t in q.options.items() if _length(t) == longest]
+        lengths = sorted((_length(t) for t in q.options.values()), reverse=True)
+        target = lengths[rank]
+        tied = [letter for letter, t in q.options.items() if _length(t) == target]
         total += (q.key in tied) / len(tied)
     return total / len(questions)
+
+
+def longest_strategy_score(questions: list[Question]) -> float:
+    """Expected share of right answers when always picking the longest option (ties split)."""
+    return rank_strategy_score(questions, 0)
 
 
 def test_the_parser_finds_the_questions_of_every_chapter():
@@ -136,6 +146,12 @@ def test_picking_the_longest_option_scores_at_most_35_percent():
     assert score <= 0.35, f"always picking the longest option scores {score:.0%}"
 
 
+@pytest.mark.parametrize("rank", [1, 2, 3], ids=["second-longest", "third-longest", "shortest"])
+def test_picking_by_any_other_length_rank_scores_at_most_35_percent(rank):
+    score = rank_strategy_score(QUESTIONS, rank)
+    assert score <= 0.35, f"always picking the option of length rank {rank} scores {score:.0%}"
+
+
 def test_no_two_questions_have_the_same_stem():
     seen: dict[str, str] = {}
     for q in QUESTIONS:
@@ -149,5 +165,6 @@ def test_the_strategy_scores_are_computed_correctly_on_a_made_up_quiz():
     opts = {"a": "x", "b": "xx", "c": "yy", "d": "z"}
     qs = [Question("c", "quiz_t_1", "stem", opts, "b"), Question("c", "quiz_t_2", "stem", opts, "a")]
     assert longest_strategy_score(qs) == pytest.approx(0.25)
+    assert rank_strategy_score(qs, 3) == pytest.approx(0.5 * 0.5)  # "x" and "z" tie for shortest; key "a" once
     stem, options = parse_question("**Question 1.** Why?\n\n- (a) one\n  two\n- (b) three")
     assert stem == "Why?" and options == {"a": "one two", "b": "three"}
