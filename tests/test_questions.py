@@ -30,6 +30,7 @@ class Question:
     stem: str
     options: dict[str, str]
     key: str
+    test_source: str = ""  # the test cell test_<quiz_id>, hidden part included
 
 
 def _source(cell: dict) -> str:
@@ -68,7 +69,11 @@ def load_questions() -> list[Question]:
             before = cells[i - 1]
             assert before["cell_type"] == "markdown", f"{gid}: the cell before it should state the question"
             stem, options = parse_question(_source(before))
-            questions.append(Question(path.parent.name, gid, stem, options, m.group(2)))
+            tests = [
+                _source(c) for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == f"test_{gid}"
+            ]
+            assert len(tests) == 1, f"{gid} needs exactly one test cell test_{gid}"
+            questions.append(Question(path.parent.name, gid, stem, options, m.group(2), tests[0]))
     return questions
 
 
@@ -121,6 +126,20 @@ def test_the_right_option_is_never_much_longer_than_the_others(q):
         f"{q.chapter} {q.quiz_id}: the key ({key} characters) gives itself away; "
         f"the longest distractor has {longest_other}"
     )
+
+
+HIDDEN_QUIZ = re.compile(r'quiz\(\s*(quiz_\w+),\s*"([a-d])",\s*((?:"(?:[^"\\]|\\.)*"\s*)+),?\s*\)')
+
+
+@pytest.mark.parametrize("q", QUESTIONS, ids=lambda q: q.quiz_id)
+def test_the_grading_key_is_the_solution_and_the_explanation_answers_every_distractor(q):
+    m = HIDDEN_QUIZ.search(q.test_source)
+    assert m, f"{q.quiz_id}: its test cell should call quiz({q.quiz_id}, key, explanation)"
+    assert m.group(1) == q.quiz_id, f"{q.quiz_id}: its test cell grades {m.group(1)}"
+    assert m.group(2) == q.key, f"{q.quiz_id}: the solution says {q.key!r}, the test cell grades {m.group(2)!r}"
+    explanation = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(3)))
+    missing = [letter for letter in LETTERS if letter != q.key and f"({letter})" not in explanation]
+    assert not missing, f"{q.quiz_id}: the explanation never says why {missing} are wrong"
 
 
 def test_every_chapter_has_three_to_five_questions():
