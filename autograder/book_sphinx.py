@@ -81,10 +81,18 @@ def _register_author_year_style() -> None:
 
     class AuthorYearLabels(BaseLabelStyle):
         def format_labels(self, sorted_entries):
+            labels = []
             for entry in sorted_entries:
                 names = [" ".join(p.last_names) for p in entry.persons.get("author", [])]
                 who = names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 else f"{names[0]} et al."
-                yield f"{who}, {entry.fields.get('year', '')}"
+                labels.append(f"{who}, {entry.fields.get('year', '')}")
+            # Two works with the same label become "He et al., 2016a" and "2016b", in the sorted order.
+            counts, seen = {label: labels.count(label) for label in labels}, {}
+            for label in labels:
+                if counts[label] > 1:
+                    seen[label] = seen.get(label, 0) + 1
+                    label += "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
+                yield label
 
     class AuthorYearStyle(UnsrtStyle):
         default_label_style = "course-author-year"
