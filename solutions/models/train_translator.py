@@ -38,8 +38,8 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "11-encoder-decoder" / "translator.npz"  # shipped next to the chapter notebook
 REFERENCE = HERE.parent / "reference.py"  # solutions/reference.py (instructors only)
 
-ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen"]
-ONES += ["sixteen", "seventeen", "eighteen", "nineteen"]
+ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+ONES += ["eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 SRC_VOCAB = ["<pad>", *"0123456789"]  # token id = index
 TGT_VOCAB = ["<pad>", "<bos>", "<eos>", *ONES, *TENS[2:], "hundred", "thousand"]
