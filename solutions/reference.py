@@ -1097,3 +1097,194 @@ def generate(params, prompt_ids, max_new_tokens, temperature=0.0, top_k=None, to
             next_id = int(rng.choice(len(probs), p=probs))
         ids.append(next_id)
     return np.array(ids, dtype=np.int64)  # (n_prompt + max_new_tokens,)
+
+
+# --- 11-encoder-decoder/encoder_decoder.ipynb: seq2seq_masks ---
+
+def seq2seq_masks(src_lengths, tgt_lengths, n_src, n_tgt):
+    """The three attention masks of an encoder-decoder (True = may attend).
+
+    Parameters
+    ----------
+    src_lengths : array_like of int, shape (batch,)
+        Number of real (non-padding) tokens of each source, 0 <= src_lengths[b] <= n_src.
+    tgt_lengths : array_like of int, shape (batch,)
+        Number of real tokens of each target, 0 <= tgt_lengths[b] <= n_tgt.
+    n_src, n_tgt : int
+        Padded lengths of the sources and of the targets.
+
+    Returns
+    -------
+    enc_mask : ndarray of bool, shape (batch, 1, n_src)
+        The encoder's self-attention: key j allowed when j < src_lengths[b] (both directions).
+    dec_mask : ndarray of bool, shape (batch, n_tgt, n_tgt)
+        The decoder's self-attention: key j allowed for query i when j <= i and j < tgt_lengths[b].
+    cross_mask : ndarray of bool, shape (batch, 1, n_src)
+        Cross-attention: key j allowed when j < src_lengths[b].
+
+    Raises
+    ------
+    ValueError
+        If a length is outside [0, n]. The arguments are never modified.
+    """
+    src_lengths, tgt_lengths = np.asarray(src_lengths), np.asarray(tgt_lengths)
+    for name, lengths, n in (("source", src_lengths, n_src), ("target", tgt_lengths, n_tgt)):
+        if np.any(lengths < 0) or np.any(lengths > n):
+            raise ValueError(f"every {name} length must be in [0, {n}], got {lengths.tolist()}")
+    enc_mask = padding_mask(src_lengths, n_src)  # (batch, 1, n_src) real source keys, both directions
+    dec_mask = causal_mask(n_tgt) & padding_mask(tgt_lengths, n_tgt)  # (batch, n_tgt, n_tgt)
+    cross_mask = padding_mask(src_lengths, n_src)  # (batch, 1, n_src) real source keys
+    return enc_mask, dec_mask, cross_mask
+
+
+# --- 11-encoder-decoder/encoder_decoder.ipynb: decoder_layer ---
+
+def decoder_layer(y, memory, params, n_heads, self_mask=None, cross_mask=None):
+    """One Post-LN decoder layer: causal self-attention, cross-attention, feed-forward.
+
+    Parameters
+    ----------
+    y : ndarray, shape (..., n_tgt, d_model)
+        The decoder's stream: one vector per target position.
+    memory : ndarray, shape (..., n_src, d_model)
+        The encoder's output; keys and values of the cross-attention.
+    params : dict
+        "self_attn", "cross_attn": multi-head attention dicts (W_q, W_k, W_v, W_o of
+        shape (d_model, d_model), optional biases b_q, b_k, b_v, b_o);
+        "ln1_gamma", "ln1_beta", "ln2_gamma", "ln2_beta", "ln3_gamma", "ln3_beta": (d_model,);
+        "W_1" (d_model, d_ff), "b_1" (d_ff,), "W_2" (d_ff, d_model), "b_2" (d_model,).
+    n_heads : int
+        Number of heads of both attentions.
+    self_mask : ndarray of bool, broadcastable to (..., n_tgt, n_tgt), optional
+        True where a target position may attend to another (e.g. the causal mask).
+    cross_mask : ndarray of bool, broadcastable to (..., n_tgt, n_src), optional
+        True where a target position may attend to a source position (e.g. no padding).
+
+    Returns
+    -------
+    ndarray, shape (..., n_tgt, d_model)
+        y = LN1(y + MHA(y, y)); y = LN2(y + MHA(y, memory)); y = LN3(y + FFN(y)), eps = 1e-5.
+        A float32 input may give a float32 or a float64 result; the arguments are never
+        modified (y = y + ..., not y += ...).
+    """
+    y = np.asarray(y)
+    p = params
+    attended, _ = multi_head_attention(y, y, p["self_attn"], n_heads, self_mask)  # (..., n_tgt, d_model)
+    y = layer_norm(y + attended, p["ln1_gamma"], p["ln1_beta"], eps=1e-5)  # (..., n_tgt, d_model)
+    gathered, _ = multi_head_attention(y, memory, p["cross_attn"], n_heads, cross_mask)  # (..., n_tgt, d_model)
+    y = layer_norm(y + gathered, p["ln2_gamma"], p["ln2_beta"], eps=1e-5)  # (..., n_tgt, d_model)
+    transformed = feed_forward(y, p["W_1"], p["b_1"], p["W_2"], p["b_2"])  # (..., n_tgt, d_model)
+    return layer_norm(y + transformed, p["ln3_gamma"], p["ln3_beta"], eps=1e-5)  # (..., n_tgt, d_model)
+
+
+# --- 11-encoder-decoder/encoder_decoder.ipynb: encoder_forward ---
+
+def encoder_forward(src_ids, params, enc_mask=None):
+    """The encoder of the original Transformer: source ids in, memory out.
+
+    Parameters
+    ----------
+    src_ids : ndarray of int, shape (..., n_src)
+        Source token ids, each in [0, V_src).
+    params : dict
+        "src_emb" (V_src, d_model): source token embeddings;
+        "encoder": a list of transformer_block parameter dicts (chapter 10);
+        "n_heads": int; "enc_ln_gamma", "enc_ln_beta" (d_model,): the final layer norm.
+    enc_mask : ndarray of bool, broadcastable to (..., n_src, n_src), optional
+        True where a source position may attend to another (padding only, both directions).
+
+    Returns
+    -------
+    ndarray, shape (..., n_src, d_model)
+        The memory: src_emb[src_ids] * sqrt(d_model) + the sinusoidal encoding, each
+        block Post-LN (norm_first=False) with enc_mask, then the final layer norm
+        (eps = 1e-5). A float32 input may give a float32 or a float64 result; the
+        arguments are never modified.
+    """
+    src_ids = np.asarray(src_ids)
+    emb = params["src_emb"]
+    n_src, d_model = src_ids.shape[-1], emb.shape[-1]
+    x = emb[src_ids] * np.sqrt(d_model) + sinusoidal_positional_encoding(n_src, d_model)  # (..., n_src, d_model)
+    for block in params["encoder"]:
+        x = transformer_block(x, block, params["n_heads"], mask=enc_mask, norm_first=False)  # (..., n_src, d_model)
+    return layer_norm(x, params["enc_ln_gamma"], params["enc_ln_beta"], eps=1e-5)  # (..., n_src, d_model)
+
+
+# --- 11-encoder-decoder/encoder_decoder.ipynb: seq2seq_forward ---
+
+def seq2seq_forward(src_ids, tgt_ids, params, src_lengths=None, tgt_lengths=None):
+    """The original Transformer, encoder and decoder: source and target ids in, next-token logits out.
+
+    Parameters
+    ----------
+    src_ids : ndarray of int, shape (..., n_src)
+        Source token ids.
+    tgt_ids : ndarray of int, shape (..., n_tgt)
+        Target token ids (the decoder's input, starting with <bos>).
+    params : dict
+        "src_emb" (V_src, d_model), "encoder", "enc_ln_gamma", "enc_ln_beta" (see encoder_forward);
+        "tgt_emb" (V_tgt, d_model), "decoder": a list of decoder_layer parameter dicts;
+        "dec_ln_gamma", "dec_ln_beta" (d_model,); "W_out" (d_model, V_tgt), "b_out" (V_tgt,); "n_heads": int.
+    src_lengths, tgt_lengths : ndarray of int, shape (batch,), optional
+        Real lengths of padded sources and targets; None means every position is real.
+
+    Returns
+    -------
+    ndarray, shape (..., n_tgt, V_tgt)
+        logits[..., i, :] scores the target token after position i, from target tokens 0..i
+        and the whole (unpadded) source. A float32 input may give a float32 or a float64
+        result; the arguments are never modified.
+    """
+    src_ids, tgt_ids = np.asarray(src_ids), np.asarray(tgt_ids)
+    n_src, n_tgt = src_ids.shape[-1], tgt_ids.shape[-1]
+    if src_lengths is None and tgt_lengths is None:
+        masks = seq2seq_masks(np.array([n_src]), np.array([n_tgt]), n_src, n_tgt)
+        enc_mask, dec_mask, cross_mask = (m[0] for m in masks)  # (1, n_src), (n_tgt, n_tgt), (1, n_src)
+    else:
+        batch = len(src_lengths if src_lengths is not None else tgt_lengths)
+        src_lengths = np.full(batch, n_src) if src_lengths is None else src_lengths  # (batch,)
+        tgt_lengths = np.full(batch, n_tgt) if tgt_lengths is None else tgt_lengths  # (batch,)
+        enc_mask, dec_mask, cross_mask = seq2seq_masks(src_lengths, tgt_lengths, n_src, n_tgt)
+    memory = encoder_forward(src_ids, params, enc_mask)  # (..., n_src, d_model)
+    emb = params["tgt_emb"]
+    d_model = emb.shape[-1]
+    y = emb[tgt_ids] * np.sqrt(d_model) + sinusoidal_positional_encoding(n_tgt, d_model)  # (..., n_tgt, d_model)
+    for layer in params["decoder"]:
+        y = decoder_layer(y, memory, layer, params["n_heads"], dec_mask, cross_mask)  # (..., n_tgt, d_model)
+    y = layer_norm(y, params["dec_ln_gamma"], params["dec_ln_beta"], eps=1e-5)  # (..., n_tgt, d_model)
+    return y @ params["W_out"] + params["b_out"]  # (..., n_tgt, V_tgt)
+
+
+# --- 11-encoder-decoder/encoder_decoder.ipynb: greedy_translate ---
+
+def greedy_translate(params, src_ids, bos_id, eos_id, max_new_tokens):
+    """Translate one source sequence with greedy decoding.
+
+    Parameters
+    ----------
+    params : dict
+        The parameters of seq2seq_forward.
+    src_ids : ndarray of int, shape (n_src,)
+        One source sequence, without padding.
+    bos_id, eos_id : int
+        The ids that start the target and end it.
+    max_new_tokens : int
+        The most tokens to generate.
+
+    Returns
+    -------
+    ndarray of int, shape (n_new,)
+        The generated tokens: each the argmax (lowest id on ties) of the last position's
+        logits given the source and the target so far, which starts as [bos_id]; stops
+        after appending eos_id (included) or after max_new_tokens tokens. bos_id is not
+        returned. The arguments are never modified.
+    """
+    src_ids = np.asarray(src_ids)
+    target = [int(bos_id)]
+    for _ in range(max_new_tokens):
+        logits = seq2seq_forward(src_ids, np.array(target), params)  # (n_tgt, V_tgt)
+        next_id = int(np.argmax(logits[-1]))  # the first maximum: lowest id on ties
+        target.append(next_id)
+        if next_id == eos_id:
+            break
+    return np.array(target[1:], dtype=np.int64)  # (n_new,)

@@ -62,6 +62,13 @@ SPEC = {
         "next_token_distribution": "(logits, temperature=1.0, top_k=None, top_p=None)",
         "generate": "(params, prompt_ids, max_new_tokens, temperature=0.0, top_k=None, top_p=None, seed=0)",
     },
+    "11-encoder-decoder": {
+        "seq2seq_masks": "(src_lengths, tgt_lengths, n_src, n_tgt)",
+        "decoder_layer": "(y, memory, params, n_heads, self_mask=None, cross_mask=None)",
+        "encoder_forward": "(src_ids, params, enc_mask=None)",
+        "seq2seq_forward": "(src_ids, tgt_ids, params, src_lengths=None, tgt_lengths=None)",
+        "greedy_translate": "(params, src_ids, bos_id, eos_id, max_new_tokens)",
+    },
 }
 
 
