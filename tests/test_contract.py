@@ -62,6 +62,15 @@ SPEC = {
         "next_token_distribution": "(logits, temperature=1.0, top_k=None, top_p=None)",
         "generate": "(params, prompt_ids, max_new_tokens, temperature=0.0, top_k=None, top_p=None, seed=0)",
     },
+    "12-backprop": {
+        "numerical_gradient": "(f, x, eps=1e-06)",
+        "linear_backward": "(x, W, grad_y)",
+        "feed_forward_backward": "(x, W_1, b_1, W_2, b_2, grad_y)",
+        "softmax_backward": "(p, grad_p, axis=-1)",
+        "layer_norm_backward": "(x, gamma, grad_y, eps=1e-05)",
+        "attention_backward": "(Q, K, V, grad_out, mask=None)",
+        "embedding_backward": "(ids, grad_out, vocab_size)",
+    },
 }
 
 
