@@ -239,6 +239,15 @@ MISTAKES = [
 """,
         ("factor p",),
     ),
+    Mistake(
+        "softmax_backward",
+        "unweighted_sum",
+        "subtracts sum(grad_p) instead of the probability-weighted sum(grad_p * p)",
+        """def softmax_backward(p, grad_p, axis=-1):
+    return p * (grad_p - np.sum(grad_p, axis=axis, keepdims=True))
+""",
+        ("without the weights",),
+    ),
     # -- layer_norm_backward --------------------------------------------------
     Mistake(
         "layer_norm_backward",
@@ -322,6 +331,21 @@ MISTAKES = [
 """,
         ("every leading axis", "summed over the leading axes"),
     ),
+    Mistake(
+        "layer_norm_backward",
+        "unbiased_variance",
+        "normalises with the unbiased variance (ddof=1) instead of the layer norm's biased one",
+        """def layer_norm_backward(x, gamma, grad_y, eps=1e-5):
+    d = x.shape[-1]
+    c = x - x.mean(axis=-1, keepdims=True)
+    inv = 1.0 / np.sqrt(np.var(x, axis=-1, ddof=1, keepdims=True) + eps)
+    xh = c * inv
+    g = grad_y * gamma
+    grad_x = inv * (g - g.mean(axis=-1, keepdims=True) - xh * (g * xh).mean(axis=-1, keepdims=True))
+    return grad_x, (grad_y * xh).reshape(-1, d).sum(0), grad_y.reshape(-1, d).sum(0)
+""",
+        ("biased",),
+    ),
     # -- attention_backward ---------------------------------------------------
     Mistake(
         "attention_backward",
@@ -374,6 +398,21 @@ MISTAKES = [
     return grad_S @ K * s, grad_S.swapaxes(-1, -2) @ Q * s, P.swapaxes(-1, -2) @ grad_out
 """,
         ("mask",),
+    ),
+    Mistake(
+        "attention_backward",
+        "weights_recomputed_unscaled",
+        "recomputes the weights from Q Kᵀ without the 1/sqrt(d_k) (but scales the gradients)",
+        """def attention_backward(Q, K, V, grad_out, mask=None):
+    s = 1.0 / np.sqrt(Q.shape[-1])
+    scores = Q @ K.swapaxes(-1, -2)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    P = softmax(scores, axis=-1)
+    grad_S = softmax_backward(P, grad_out @ V.swapaxes(-1, -2))
+    return grad_S @ K * s, grad_S.swapaxes(-1, -2) @ Q * s, P.swapaxes(-1, -2) @ grad_out
+""",
+        ("without the 1/sqrt(d_k) scale",),
     ),
     # -- embedding_backward ---------------------------------------------------
     Mistake(
