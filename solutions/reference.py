@@ -1288,3 +1288,242 @@ def greedy_translate(params, src_ids, bos_id, eos_id, max_new_tokens):
         if next_id == eos_id:
             break
     return np.array(target[1:], dtype=np.int64)  # (n_new,)
+
+
+# --- 12-backprop/backprop.ipynb: numerical_gradient ---
+
+def numerical_gradient(f, x, eps=1e-6):
+    """Central finite differences of a scalar function, one entry at a time.
+
+    Parameters
+    ----------
+    f : callable
+        Takes an array of the shape of x and returns a number.
+    x : ndarray, any shape (...)
+        Where to evaluate the gradient. A float32 x is fine: work in float64.
+        The caller's x is never modified (use a copy).
+    eps : float, default 1e-6
+        The step: entry i of the result is (f(x + eps e_i) - f(x - eps e_i)) / (2 eps).
+
+    Returns
+    -------
+    ndarray, shape like x
+        The estimated gradient df/dx.
+    """
+    x = np.array(x, dtype=np.float64)  # (...) a float64 copy: the caller's x is never touched
+    grad = np.zeros_like(x)  # (...)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + eps
+        f_plus = float(f(x))
+        x[index] = old - eps
+        f_minus = float(f(x))
+        x[index] = old  # restored exactly before the next entry
+        grad[index] = (f_plus - f_minus) / (2 * eps)
+    return grad
+
+
+# --- 12-backprop/backprop.ipynb: linear_backward ---
+
+def linear_backward(x, W, grad_y):
+    """Gradients of a linear layer y = x W + b.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., d_in)
+        The layer's input.
+    W : ndarray, shape (d_in, d_out)
+        The weights.
+    grad_y : ndarray, shape (..., d_out)
+        dL/dy, the gradient of the loss with respect to the output.
+
+    Returns
+    -------
+    grad_x : ndarray, shape (..., d_in)
+    grad_W : ndarray, shape (d_in, d_out)
+        Summed over every leading (batch) axis.
+    grad_b : ndarray, shape (d_out,)
+        Summed over every leading (batch) axis.
+
+    A float32 input may give a float32 or a float64 result. Arguments are never
+    modified (write x = x + ..., not x += ...).
+    """
+    x, W, grad_y = np.asarray(x), np.asarray(W), np.asarray(grad_y)
+    grad_x = grad_y @ W.swapaxes(-1, -2)  # (..., d_in)
+    x_rows = x.reshape(-1, x.shape[-1])  # (N, d_in) every leading axis flattened
+    g_rows = grad_y.reshape(-1, grad_y.shape[-1])  # (N, d_out)
+    grad_W = x_rows.swapaxes(-1, -2) @ g_rows  # (d_in, d_out) summed over all N rows
+    grad_b = g_rows.sum(axis=0)  # (d_out,)
+    return grad_x, grad_W, grad_b
+
+
+# --- 12-backprop/backprop.ipynb: feed_forward_backward ---
+
+def feed_forward_backward(x, W_1, b_1, W_2, b_2, grad_y):
+    """Gradients of the feed-forward network relu(x W_1 + b_1) W_2 + b_2.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., d_model)
+    W_1 : ndarray, shape (d_model, d_ff)
+    b_1 : ndarray, shape (d_ff,)
+    W_2 : ndarray, shape (d_ff, d_model)
+    b_2 : ndarray, shape (d_model,)
+    grad_y : ndarray, shape (..., d_model)
+        dL/dy for the network's output y.
+
+    Returns
+    -------
+    dict
+        "x": shape (..., d_model); "W_1", "b_1", "W_2", "b_2": the shapes of those
+        parameters, summed over every leading (batch) axis. relu'(0) = 0.
+
+    A float32 input may give a float32 or a float64 result. Arguments are never
+    modified (write x = x + ..., not x += ...).
+    """
+    x = np.asarray(x)
+    pre = x @ W_1 + b_1  # (..., d_ff)
+    hidden = np.maximum(0.0, pre)  # (..., d_ff)
+    grad_hidden, grad_W_2, grad_b_2 = linear_backward(hidden, W_2, grad_y)  # (..., d_ff), (d_ff, d_model), (d_model,)
+    grad_pre = np.where(pre > 0, grad_hidden, 0.0)  # (..., d_ff) relu'(0) = 0
+    grad_x, grad_W_1, grad_b_1 = linear_backward(x, W_1, grad_pre)  # (..., d_model), (d_model, d_ff), (d_ff,)
+    return {"x": grad_x, "W_1": grad_W_1, "b_1": grad_b_1, "W_2": grad_W_2, "b_2": grad_b_2}
+
+
+# --- 12-backprop/backprop.ipynb: softmax_backward ---
+
+def softmax_backward(p, grad_p, axis=-1):
+    """Vector-Jacobian product of the softmax: dL/dz from p = softmax(z) and dL/dp.
+
+    Parameters
+    ----------
+    p : ndarray, shape (...)
+        The softmax output along `axis` (each slice sums to 1, or is all 0 when
+        fully masked).
+    grad_p : ndarray, same shape as p
+        dL/dp.
+    axis : int, default -1
+        The axis the softmax normalised over.
+
+    Returns
+    -------
+    ndarray, same shape as p
+        dL/dz = p * (grad_p - sum(grad_p * p, axis, keepdims=True)); a slice of
+        zeros in p gives zeros.
+
+    A float32 input may give a float32 or a float64 result. Arguments are never
+    modified (write x = x + ..., not x += ...).
+    """
+    p, grad_p = np.asarray(p), np.asarray(grad_p)
+    weighted = np.sum(grad_p * p, axis=axis, keepdims=True)  # (..., 1, ...) one number per softmax
+    return p * (grad_p - weighted)  # (...) same shape as p
+
+
+# --- 12-backprop/backprop.ipynb: layer_norm_backward ---
+
+def layer_norm_backward(x, gamma, grad_y, eps=1e-5):
+    """Gradients of y = layer_norm(x, gamma, beta, eps) over the last axis.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., d)
+        The layer norm's input.
+    gamma : ndarray, shape (d,)
+        The scale.
+    grad_y : ndarray, shape (..., d)
+        dL/dy.
+    eps : float, default 1e-5
+        Added to the (biased) variance inside the square root.
+
+    Returns
+    -------
+    grad_x : ndarray, shape (..., d)
+    grad_gamma : ndarray, shape (d,)
+        Summed over every leading (batch) axis.
+    grad_beta : ndarray, shape (d,)
+        Summed over every leading (batch) axis.
+
+    A float32 input may give a float32 or a float64 result. Arguments are never
+    modified (write x = x + ..., not x += ...).
+    """
+    x, gamma, grad_y = np.asarray(x), np.asarray(gamma), np.asarray(grad_y)
+    d = x.shape[-1]
+    centred = x - x.mean(axis=-1, keepdims=True)  # (..., d)
+    inv_std = 1.0 / np.sqrt((centred**2).mean(axis=-1, keepdims=True) + eps)  # (..., 1)
+    x_hat = centred * inv_std  # (..., d)
+    g = grad_y * gamma  # (..., d) the gradient reaching x_hat
+    through_mean = g.mean(axis=-1, keepdims=True)  # (..., 1)
+    through_var = x_hat * (g * x_hat).mean(axis=-1, keepdims=True)  # (..., d)
+    grad_x = inv_std * (g - through_mean - through_var)  # (..., d)
+    grad_gamma = (grad_y * x_hat).reshape(-1, d).sum(axis=0)  # (d,)
+    grad_beta = grad_y.reshape(-1, d).sum(axis=0)  # (d,)
+    return grad_x, grad_gamma, grad_beta
+
+
+# --- 12-backprop/backprop.ipynb: attention_backward ---
+
+def attention_backward(Q, K, V, grad_out, mask=None):
+    """Gradients of the output of scaled dot-product attention, softmax(Q Kᵀ / sqrt(d_k)) V.
+
+    Parameters
+    ----------
+    Q : ndarray, shape (..., n_q, d_k)
+    K : ndarray, shape (..., n_k, d_k)
+    V : ndarray, shape (..., n_k, d_v)
+    grad_out : ndarray, shape (..., n_q, d_v)
+        dL/d(output).
+    mask : ndarray of bool, broadcastable to (..., n_q, n_k), optional
+        True where a query may attend to a key. A fully masked query row
+        contributes nothing. None means no mask.
+
+    Returns
+    -------
+    grad_Q : ndarray, shape (..., n_q, d_k)
+    grad_K : ndarray, shape (..., n_k, d_k)
+    grad_V : ndarray, shape (..., n_k, d_v)
+
+    A float32 input may give a float32 or a float64 result. Arguments are never
+    modified (write x = x + ..., not x += ...).
+    """
+    Q, K, V, grad_out = np.asarray(Q), np.asarray(K), np.asarray(V), np.asarray(grad_out)
+    scale = 1.0 / np.sqrt(Q.shape[-1])
+    scores = Q @ K.swapaxes(-1, -2) * scale  # (..., n_q, n_k)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)  # (..., n_q, n_k) blocked keys at -inf
+    weights = softmax(scores, axis=-1)  # (..., n_q, n_k) zero rows where fully masked
+    grad_V = weights.swapaxes(-1, -2) @ grad_out  # (..., n_k, d_v)
+    grad_weights = grad_out @ V.swapaxes(-1, -2)  # (..., n_q, n_k)
+    grad_scores = softmax_backward(weights, grad_weights, axis=-1)  # (..., n_q, n_k)
+    grad_Q = grad_scores @ K * scale  # (..., n_q, d_k)
+    grad_K = grad_scores.swapaxes(-1, -2) @ Q * scale  # (..., n_k, d_k)
+    return grad_Q, grad_K, grad_V
+
+
+# --- 12-backprop/backprop.ipynb: embedding_backward ---
+
+def embedding_backward(ids, grad_out, vocab_size):
+    """Gradient of the loss with respect to an embedding table E, for y = E[ids].
+
+    Parameters
+    ----------
+    ids : ndarray of int, shape (...)
+        Token ids, each in [0, vocab_size).
+    grad_out : ndarray, shape (..., d)
+        dL/dy for every looked-up row.
+    vocab_size : int
+        Number of rows of E.
+
+    Returns
+    -------
+    ndarray, shape (vocab_size, d)
+        Row v is the sum of grad_out over every position whose id is v; repeated
+        ids accumulate, ids that do not occur get zeros.
+
+    A float32 grad_out may give a float32 or a float64 result. Arguments are never
+    modified (write x = x + ..., not x += ...).
+    """
+    ids, grad_out = np.asarray(ids), np.asarray(grad_out)
+    d = grad_out.shape[-1]
+    grad = np.zeros((vocab_size, d), dtype=np.result_type(grad_out.dtype, np.float64))  # (vocab_size, d)
+    np.add.at(grad, ids.reshape(-1), grad_out.reshape(-1, d))  # repeated ids accumulate
+    return grad

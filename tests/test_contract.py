@@ -69,6 +69,15 @@ SPEC = {
         "seq2seq_forward": "(src_ids, tgt_ids, params, src_lengths=None, tgt_lengths=None)",
         "greedy_translate": "(params, src_ids, bos_id, eos_id, max_new_tokens)",
     },
+    "12-backprop": {
+        "numerical_gradient": "(f, x, eps=1e-06)",
+        "linear_backward": "(x, W, grad_y)",
+        "feed_forward_backward": "(x, W_1, b_1, W_2, b_2, grad_y)",
+        "softmax_backward": "(p, grad_p, axis=-1)",
+        "layer_norm_backward": "(x, gamma, grad_y, eps=1e-05)",
+        "attention_backward": "(Q, K, V, grad_out, mask=None)",
+        "embedding_backward": "(ids, grad_out, vocab_size)",
+    },
 }
 
 
