@@ -59,8 +59,9 @@ def catalogue() -> dict[str, tuple[list[Mistake], list[Alternative]]]:
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
         slugs = [m.slug for m in module.MISTAKES] + [a.slug for a in module.ALTERNATIVES]
-        slugs += [d.slug for d in getattr(module, "DEGENERATE", [])]
+        degenerate_slugs = [d.slug for d in getattr(module, "DEGENERATE", [])]
         duplicated = sorted({s for s in slugs if slugs.count(s) > 1})
+        duplicated += sorted({s for s in degenerate_slugs if degenerate_slugs.count(s) > 1})
         if duplicated:  # each entry becomes a student named after its slug
             raise ValueError(f"{info.name}: slugs used twice: {duplicated}")
         out[module.ASSIGNMENT] = (list(module.MISTAKES), list(module.ALTERNATIVES))

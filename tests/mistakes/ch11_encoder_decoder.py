@@ -81,7 +81,7 @@ MISTAKES = [
     # -- seq2seq_masks ----------------------------------------------------------
     Mistake(
         "seq2seq_masks",
-        "causal_encoder",
+        "causal_encoder_in_seq2seq_masks",
         "makes the encoder's mask causal, as in a GPT",
         _MASKS_HEAD
         + """    enc = (j_src[None, :, None] >= j_src[None, None, :]) & (j_src < src_lengths[:, None])[:, None, :]
@@ -105,7 +105,7 @@ MISTAKES = [
     ),
     Mistake(
         "seq2seq_masks",
-        "decoder_not_causal",
+        "decoder_not_causal_in_seq2seq_masks",
         "gives the decoder only the padding mask, not the causal triangle",
         _MASKS_HEAD
         + """    enc = (j_src < src_lengths[:, None])[:, None, :]
@@ -223,7 +223,7 @@ MISTAKES = [
     ),
     Mistake(
         "decoder_layer",
-        "masks_swapped",
+        "masks_swapped_in_decoder_layer",
         "applies the cross-attention mask to the self-attention and the causal mask to the cross-attention",
         _LAYER_HEAD
         + """    y = ln(y + multi_head_attention(y, y, p["self_attn"], n_heads, cross_mask)[0], 1)
@@ -290,7 +290,7 @@ MISTAKES = [
     # -- encoder_forward ----------------------------------------------------------
     Mistake(
         "encoder_forward",
-        "causal_encoder",
+        "causal_encoder_in_encoder_forward",
         "gives the encoder's blocks a causal mask",
         _ENCODER_HEAD
         + """    mask = causal_mask(n) if enc_mask is None else causal_mask(n) & enc_mask
@@ -351,7 +351,7 @@ MISTAKES = [
     ),
     Mistake(
         "encoder_forward",
-        "no_final_norm",
+        "no_final_norm_in_encoder_forward",
         "forgets the final layer norm of the encoder stack",
         _ENCODER_HEAD
         + """    x = emb[src_ids] * np.sqrt(d) + pe
@@ -400,7 +400,7 @@ MISTAKES = [
     ),
     Mistake(
         "seq2seq_forward",
-        "decoder_not_causal",
+        "decoder_not_causal_in_seq2seq_forward",
         "gives the decoder layers no causal mask",
         _forward(
             """    memory = encoder_forward(src_ids, params, enc_mask)
@@ -437,7 +437,7 @@ MISTAKES = [
     ),
     Mistake(
         "seq2seq_forward",
-        "masks_swapped",
+        "masks_swapped_in_seq2seq_forward",
         "passes the cross-attention mask as the decoder's self-attention mask and the other way round",
         _forward(
             """    memory = encoder_forward(src_ids, params, enc_mask)
@@ -449,7 +449,7 @@ MISTAKES = [
     ),
     Mistake(
         "seq2seq_forward",
-        "no_final_norm",
+        "no_final_norm_in_seq2seq_forward",
         "forgets the decoder's final layer norm",
         _FORWARD_HEAD
         + _RIGHT_FORWARD_BODY
@@ -623,7 +623,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "decoder_layer",
-        "zeros",
+        "zeros_in_decoder_layer",
         "zeros of the right shape",
         """def decoder_layer(y, memory, params, n_heads, self_mask=None, cross_mask=None):
     return np.zeros(np.shape(y))
@@ -661,7 +661,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "seq2seq_forward",
-        "zeros",
+        "zeros_in_seq2seq_forward",
         "zero logits of the right shape",
         """def seq2seq_forward(src_ids, tgt_ids, params, src_lengths=None, tgt_lengths=None):
     return np.zeros(np.shape(tgt_ids) + (params["W_out"].shape[1],))

@@ -453,6 +453,20 @@ MISTAKES = [
 """,
         ("averag",),
     ),
+    Mistake(
+        "linear_backward",
+        "finite_differences_instead_of_backprop",
+        "computes the gradients with its own numerical_gradient instead of the backward rule: right on tiny inputs, "
+        "far too slow on a layer of realistic size",
+        """def linear_backward(x, W, grad_y):
+    x, W, grad_y = (np.asarray(a, dtype=float) for a in (x, W, grad_y))
+    grad_x = numerical_gradient(lambda v: np.sum((v @ W) * grad_y), x)
+    grad_W = numerical_gradient(lambda v: np.sum((x @ v) * grad_y), W)
+    grad_b = grad_y.reshape(-1, grad_y.shape[-1]).sum(axis=0)
+    return grad_x, grad_W, grad_b
+""",
+        ("did not finish in time", "too slow"),
+    ),
 ]
 
 ALTERNATIVES = [
@@ -605,7 +619,7 @@ ALTERNATIVES = [
 DEGENERATE = [
     Degenerate(
         "numerical_gradient",
-        "zeros",
+        "zeros_in_numerical_gradient",
         "zeros of the shape of x",
         """def numerical_gradient(f, x, eps=1e-6):
     return np.zeros(np.shape(x))
@@ -621,7 +635,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "linear_backward",
-        "zeros",
+        "zeros_in_linear_backward",
         "zeros of the right shapes",
         """def linear_backward(x, W, grad_y):
     return np.zeros(np.shape(x)), np.zeros(np.shape(W)), np.zeros(np.shape(W)[1])
@@ -637,7 +651,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "feed_forward_backward",
-        "zeros",
+        "zeros_in_feed_forward_backward",
         "a dict of zeros of the right shapes",
         """def feed_forward_backward(x, W_1, b_1, W_2, b_2, grad_y):
     names = ("x", "W_1", "b_1", "W_2", "b_2")
@@ -646,7 +660,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "feed_forward_backward",
-        "upstream_unchanged",
+        "upstream_unchanged_in_feed_forward_backward",
         "passes grad_y through unchanged as grad_x, zero parameter gradients",
         """def feed_forward_backward(x, W_1, b_1, W_2, b_2, grad_y):
     return {
@@ -660,7 +674,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "softmax_backward",
-        "upstream_unchanged",
+        "upstream_unchanged_in_softmax_backward",
         "returns grad_p unchanged",
         """def softmax_backward(p, grad_p, axis=-1):
     return np.array(grad_p, dtype=float)
@@ -668,7 +682,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "softmax_backward",
-        "zeros",
+        "zeros_in_softmax_backward",
         "zeros of the shape of p",
         """def softmax_backward(p, grad_p, axis=-1):
     return np.zeros(np.shape(p))
@@ -676,7 +690,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "layer_norm_backward",
-        "upstream_unchanged",
+        "upstream_unchanged_in_layer_norm_backward",
         "returns grad_y as grad_x, zero parameter gradients",
         """def layer_norm_backward(x, gamma, grad_y, eps=1e-5):
     return np.array(grad_y, dtype=float), np.zeros(np.shape(gamma)), np.zeros(np.shape(gamma))
@@ -684,7 +698,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "layer_norm_backward",
-        "zeros",
+        "zeros_in_layer_norm_backward",
         "zeros of the right shapes",
         """def layer_norm_backward(x, gamma, grad_y, eps=1e-5):
     return np.zeros(np.shape(x)), np.zeros(np.shape(gamma)), np.zeros(np.shape(gamma))
@@ -692,7 +706,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "attention_backward",
-        "zeros",
+        "zeros_in_attention_backward",
         "zeros of the shapes of Q, K and V",
         """def attention_backward(Q, K, V, grad_out, mask=None):
     return np.zeros(np.shape(Q)), np.zeros(np.shape(K)), np.zeros(np.shape(V))
@@ -710,7 +724,7 @@ DEGENERATE = [
     ),
     Degenerate(
         "embedding_backward",
-        "zeros",
+        "zeros_in_embedding_backward",
         "zeros of shape (vocab_size, d)",
         """def embedding_backward(ids, grad_out, vocab_size):
     return np.zeros((vocab_size, np.shape(grad_out)[-1]))
