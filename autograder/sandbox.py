@@ -29,6 +29,7 @@ WORKER = Path(__file__).with_name("sandbox_worker.py")
 MAX_STDOUT_CHARS = 20_200  # the worker keeps 20,000 and notes what it dropped
 MAX_WARNINGS = 20
 MAX_WARNING_CHARS = 300
+MAX_HELPER_ARGUMENT_BYTES = 8 * 1024**2  # a test's own callback runs in the grader: small arguments only
 SCRATCH_PLACES = ("/dev/shm", "/dev/mqueue", "/run", "/run/lock", "/var/lock", "/var/tmp", "/var/crash")
 
 
@@ -196,6 +197,22 @@ def _reap_orphans() -> None:
             return
         if pid == 0:
             return
+
+
+def _array_bytes(value, depth: int = 0) -> int:
+    import numpy as np
+
+    if depth > 40:
+        return 0
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (list, tuple)):
+        return sum(_array_bytes(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return sum(_array_bytes(v, depth + 1) for v in value.values())
+    if isinstance(value, str):
+        return len(value)
+    return 0
 
 
 def as_python(source: str) -> str:
@@ -499,7 +516,15 @@ class Sandbox:
             if isinstance(fn, LentReference):
                 value = shared_lender().call(fn.name, args, kwargs, deadline)
             else:
-                value = fn(*args, **kwargs)  # a test's own small helper: it runs here, in the grader
+                # A test's own small helper (the f of numerical_gradient): it runs here, in the
+                # grader, so it only takes arguments of the size a test would give it.
+                size = _array_bytes([args, kwargs])
+                if size > MAX_HELPER_ARGUMENT_BYTES:
+                    raise ValueError(
+                        f"the function you were given was called with {size // 1024**2} MB of arrays; "
+                        f"it takes at most {MAX_HELPER_ARGUMENT_BYTES // 1024**2} MB"
+                    )
+                value = fn(*args, **kwargs)
             answer = {"op": "return", "ok": True, "value": value}
         except LenderTimeout:
             self.kill()

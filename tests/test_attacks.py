@@ -440,3 +440,18 @@ def test_the_lender_stops_a_lent_function_at_the_deadline_and_bounds_its_memory(
         assert np.array_equal(lender.call("big", (3,), {}, time.monotonic() + 30), np.ones(3))
     finally:
         lender.close()
+
+
+def test_a_tests_own_helper_is_not_called_with_huge_arguments():
+    from autograder.sandbox import Limits, Sandbox
+
+    with Sandbox(Limits(cell_seconds=5, call_seconds=5)) as sb:
+        code = (
+            "import numpy as np\ndef call(f):\n    try:\n        f(np.ones(4 * 1024**2))\n    except ValueError as e:\n"
+        )
+        code += "        return 'refused: ' + str(e)\n    return 'ran'"
+        assert sb.exec(code, "cell").ok
+        seen = []
+        reply = sb.call("call", (lambda x: seen.append(x.shape) or 0.0,), {})
+        assert reply.ok and reply.value.startswith("refused"), reply.value
+        assert not seen, "the helper ran in the grader on 32 MB of arguments"
