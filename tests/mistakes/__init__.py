@@ -44,25 +44,32 @@ class Degenerate:
 MAX_DEGENERATE_SHARE = 0.25
 
 
+def _modules():
+    """Every catalogue module; several may share an ASSIGNMENT (one per group of exercises)."""
+    for info in pkgutil.iter_modules(__path__):
+        yield importlib.import_module(f"{__name__}.{info.name}")
+
+
 def degenerate() -> dict[str, list[Degenerate]]:
     """{assignment: degenerate answers} for every chapter module that lists them."""
-    out = {}
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        out[module.ASSIGNMENT] = list(getattr(module, "DEGENERATE", []))
+    out: dict[str, list[Degenerate]] = {}
+    for module in _modules():
+        out.setdefault(module.ASSIGNMENT, []).extend(getattr(module, "DEGENERATE", []))
     return out
 
 
 def catalogue() -> dict[str, tuple[list[Mistake], list[Alternative]]]:
     """{assignment: (mistakes, alternatives)} for every chapter module in this package."""
-    out = {}
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        slugs = [m.slug for m in module.MISTAKES] + [a.slug for a in module.ALTERNATIVES]
-        degenerate_slugs = [d.slug for d in getattr(module, "DEGENERATE", [])]
+    out: dict[str, tuple[list[Mistake], list[Alternative]]] = {}
+    for module in _modules():
+        mistakes, alternatives = out.setdefault(module.ASSIGNMENT, ([], []))
+        mistakes.extend(module.MISTAKES)
+        alternatives.extend(module.ALTERNATIVES)
+    for assignment, (mistakes, alternatives) in out.items():
+        slugs = [m.slug for m in mistakes] + [a.slug for a in alternatives]
+        degenerate_slugs = [d.slug for d in degenerate().get(assignment, [])]
         duplicated = sorted({s for s in slugs if slugs.count(s) > 1})
         duplicated += sorted({s for s in degenerate_slugs if degenerate_slugs.count(s) > 1})
         if duplicated:  # each entry becomes a student named after its slug
-            raise ValueError(f"{info.name}: slugs used twice: {duplicated}")
-        out[module.ASSIGNMENT] = (list(module.MISTAKES), list(module.ALTERNATIVES))
+            raise ValueError(f"{assignment}: slugs used twice: {duplicated}")
     return out
