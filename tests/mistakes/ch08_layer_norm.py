@@ -1,6 +1,6 @@
 """Chapter 08: layer norm, batch norm (training mode), RMS norm."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "08-layer-norm"
 
@@ -251,5 +251,61 @@ ALTERNATIVES = [
     ms = np.einsum("...i,...i->...", x, x) / np.float32(x.shape[-1])
     return x * (1 / np.sqrt(ms + np.float32(eps)))[..., None] * np.asarray(gamma, dtype=np.float32)
 """,
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+DEGENERATE = [
+    Degenerate(
+        "layer_norm",
+        "layer_norm_identity",
+        "returns x unchanged",
+        "def layer_norm(x, gamma, beta, eps=1e-5):\n    return x\n",
+    ),
+    Degenerate(
+        "layer_norm",
+        "layer_norm_beta_only",
+        "returns beta everywhere (normalised values taken as zero)",
+        "def layer_norm(x, gamma, beta, eps=1e-5):\n    return np.broadcast_to(beta, np.shape(x)).astype(float)\n",
+    ),
+    Degenerate(
+        "layer_norm",
+        "layer_norm_affine_only",
+        "applies gamma and beta without normalising",
+        "def layer_norm(x, gamma, beta, eps=1e-5):\n    return x * gamma + beta\n",
+    ),
+    Degenerate(
+        "batch_norm",
+        "batch_norm_identity",
+        "returns x unchanged",
+        "def batch_norm(x, gamma, beta, eps=1e-5):\n    return x\n",
+    ),
+    Degenerate(
+        "batch_norm",
+        "batch_norm_beta_only",
+        "returns beta everywhere (normalised values taken as zero)",
+        "def batch_norm(x, gamma, beta, eps=1e-5):\n    return np.broadcast_to(beta, np.shape(x)).astype(float)\n",
+    ),
+    Degenerate(
+        "batch_norm",
+        "batch_norm_affine_only",
+        "applies gamma and beta without normalising",
+        "def batch_norm(x, gamma, beta, eps=1e-5):\n    return x * gamma + beta\n",
+    ),
+    Degenerate(
+        "rms_norm", "rms_norm_identity", "returns x unchanged", "def rms_norm(x, gamma, eps=1e-6):\n    return x\n"
+    ),
+    Degenerate(
+        "rms_norm",
+        "rms_norm_gamma_only",
+        "multiplies by gamma without normalising",
+        "def rms_norm(x, gamma, eps=1e-6):\n    return x * gamma\n",
+    ),
+    Degenerate(
+        "rms_norm",
+        "rms_norm_zeros",
+        "zeros of the shape of x",
+        "def rms_norm(x, gamma, eps=1e-6):\n    return np.zeros(np.shape(x))\n",
     ),
 ]
