@@ -243,6 +243,21 @@ MISTAKES = [
 """,
         ("bias=false",),
     ),
+    Mistake(
+        "multi_head_attention",
+        "b_o_before_W_o",
+        "adds b_o to the merged heads before the output projection: (merged + b_o) W_o",
+        """def multi_head_attention(X_q, X_kv, params, n_heads, mask=None):
+    Q = split_heads(X_q @ params["W_q"] + params.get("b_q", 0.0), n_heads)
+    K = split_heads(X_kv @ params["W_k"] + params.get("b_k", 0.0), n_heads)
+    V = split_heads(X_kv @ params["W_v"] + params.get("b_v", 0.0), n_heads)
+    if mask is not None:
+        mask = np.asarray(mask)[..., None, :, :]
+    heads, weights = scaled_dot_product_attention(Q, K, V, mask)
+    return (merge_heads(heads) + params.get("b_o", 0.0)) @ params["W_o"], weights
+""",
+        ("before the output projection",),
+    ),
 ]
 
 ALTERNATIVES = [
