@@ -309,3 +309,57 @@ DEGENERATE = [
         "def rms_norm(x, gamma, eps=1e-6):\n    return np.zeros(np.shape(x))\n",
     ),
 ]
+
+MISTAKES += [
+    Mistake(
+        "layer_norm",
+        "one_pass_variance_float32",
+        "computes the variance as mean(x²) - mean(x)² in the input's dtype: wrong for float32 tokens far from 0",
+        """def layer_norm(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    var = (x * x).mean(axis=-1, keepdims=True) - mu * mu
+    return (x - mu) / np.sqrt(var + eps) * gamma + beta
+""",
+        ("mean(x²) - mean(x)²", "cancel"),
+    ),
+    Mistake(
+        "batch_norm",
+        "bn_one_pass_variance_float32",
+        "computes the variance as mean(x²) - mean(x)² in the input's dtype: wrong for float32 features far from 0",
+        """def batch_norm(x, gamma, beta, eps=1e-5):
+    axes = tuple(range(x.ndim - 1))
+    mu = x.mean(axis=axes, keepdims=True)
+    var = (x * x).mean(axis=axes, keepdims=True) - mu * mu
+    return (x - mu) / np.sqrt(var + eps) * gamma + beta
+""",
+        ("mean(x²) - mean(x)²", "cancel"),
+    ),
+    # Writes into the caller's array. The grader passes each call copies of the test's
+    # arrays, so only the sandbox's check that arguments are unchanged after a call
+    # (issue 12, item 5) can catch these two.
+    Mistake(
+        "layer_norm",
+        "subtracts_mean_in_place",
+        "centres x in place (x -= mean), changing the caller's array",
+        """def layer_norm(x, gamma, beta, eps=1e-5):
+    x = np.asarray(x)
+    x -= x.mean(axis=-1, keepdims=True)
+    x /= np.sqrt((x**2).mean(axis=-1, keepdims=True) + eps)
+    return x * gamma + beta
+""",
+        ("changed", "modif", "in place", "x = x"),
+    ),
+    Mistake(
+        "batch_norm",
+        "bn_subtracts_mean_in_place",
+        "centres x in place (x -= mean), changing the caller's array",
+        """def batch_norm(x, gamma, beta, eps=1e-5):
+    x = np.asarray(x)
+    axes = tuple(range(x.ndim - 1))
+    x -= x.mean(axis=axes, keepdims=True)
+    x /= np.sqrt((x**2).mean(axis=axes, keepdims=True) + eps)
+    return x * gamma + beta
+""",
+        ("changed", "modif", "in place", "x = x"),
+    ),
+]
