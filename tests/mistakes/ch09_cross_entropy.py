@@ -509,3 +509,23 @@ DEGENERATE = [
         "def perplexity(logits, targets, ignore_index=None):\n    return float(np.shape(logits)[-1])\n",
     ),
 ]
+
+MISTAKES += [
+    Mistake(
+        "cross_entropy_grad",
+        "grad_no_max_subtraction",
+        "exponentiates the raw logits for the softmax: inf / inf = NaN for logits of 1e4",
+        """def cross_entropy_grad(logits, targets, ignore_index=None):
+    logits, targets = np.asarray(logits, dtype=float), np.asarray(targets)
+    e = np.exp(logits)
+    p = e / e.sum(axis=-1, keepdims=True)
+    keep = np.ones(targets.shape, dtype=bool) if ignore_index is None else targets != ignore_index
+    onehot = np.arange(logits.shape[-1]) == targets[..., None]
+    n = keep.sum()
+    if n == 0:
+        return np.zeros_like(logits)
+    return (p - onehot) * keep[..., None] / n
+""",
+        ("overflow", "maximum"),
+    ),
+]
