@@ -746,3 +746,25 @@ DEGENERATE = [
         "    return np.concatenate([np.asarray(prompt_ids), np.zeros(max_new_tokens, dtype=np.int64)])\n",
     ),
 ]
+
+MISTAKES += [
+    Mistake(
+        "next_token_distribution",
+        "default_argsort",
+        "ranks with np.argsort's default (unstable) sort: ties come out in any order once the vocabulary has more "
+        "than 16 entries",
+        _NEXT_HEAD
+        + """    probs = softmax(logits / temperature)
+    order = np.argsort(-probs)
+    if top_k is not None:
+        probs[order[top_k:]] = 0.0
+        probs = probs / probs.sum()
+    if top_p is not None:
+        n = int(np.searchsorted(np.cumsum(probs[order]), top_p)) + 1
+        probs[order[n:]] = 0.0
+        probs = probs / probs.sum()
+    return probs
+""",
+        ("stable", "more than 16"),
+    ),
+]
