@@ -839,3 +839,35 @@ DEGENERATE = [
 """,
     ),
 ]
+
+MISTAKES += [
+    Mistake(
+        "bpe_merges",
+        "merges_with_str_replace",
+        "keeps each word as a space-separated string and merges with str.replace, which also matches across symbol "
+        "boundaries ('b </w>' inside 'bb </w>')",
+        """def bpe_merges(corpus, num_merges):
+    words = collections.Counter()
+    for text in corpus:
+        for w in tokenize(text):
+            words[" ".join(w) + " </w>"] += 1
+    merges = []
+    for _ in range(num_merges):
+        pairs = collections.Counter()
+        for w, c in words.items():
+            s = w.split()
+            for a, b in zip(s, s[1:]):
+                pairs[(a, b)] += c
+        if not pairs:
+            break
+        best = min(pairs, key=lambda p: (-pairs[p], p))
+        merges.append(best)
+        merged = collections.Counter()
+        for w, c in words.items():
+            merged[w.replace(" ".join(best), "".join(best))] += c
+        words = merged
+    return merges
+""",
+        ("symbol boundar", "whole symbols"),
+    ),
+]
