@@ -151,7 +151,7 @@ MISTAKES = [
     picked = log_p[np.arange(len(targets)), np.where(keep, targets, 0)]
     return float(-picked[keep].sum() / keep.sum())
 """,
-        ("take_along_axis",),
+        ("flatten", "take_along_axis"),
     ),
     Mistake(
         "cross_entropy",
