@@ -484,3 +484,28 @@ DEGENERATE = [
         "def mha_param_count(d_model, n_heads, bias=True):\n    return 0\n",
     ),
 ]
+
+DEGENERATE += [
+    Degenerate(
+        "mha_param_count",
+        "mha_param_count_ignores_bias",
+        "4 d_model² + 4 d_model whatever `bias` says",
+        "def mha_param_count(d_model, n_heads, bias=True):\n    return 4 * d_model * d_model + 4 * d_model\n",
+    ),
+    Degenerate(
+        "mha_param_count",
+        "mha_param_count_matrices_only",
+        "4 d_model² whatever `bias` says",
+        "def mha_param_count(d_model, n_heads, bias=True):\n    return 4 * d_model * d_model\n",
+    ),
+    Degenerate(
+        "multi_head_attention",
+        "mha_nan",
+        "NaN arrays of the right shapes",
+        """def multi_head_attention(X_q, X_kv, params, n_heads, mask=None):
+    lead = np.broadcast_shapes(X_q.shape[:-2], X_kv.shape[:-2], np.shape(mask)[:-2] if mask is not None else ())
+    n_q, n_k = X_q.shape[-2], X_kv.shape[-2]
+    return np.full(lead + (n_q, X_q.shape[-1]), np.nan), np.full(lead + (n_heads, n_q, n_k), np.nan)
+""",
+    ),
+]

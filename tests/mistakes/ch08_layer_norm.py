@@ -363,3 +363,12 @@ MISTAKES += [
         ("changed", "modif", "in place", "x = x"),
     ),
 ]
+
+DEGENERATE += [
+    Degenerate(
+        "layer_norm",
+        "layer_norm_nan",
+        "NaN of the shape of x",
+        "def layer_norm(x, gamma, beta, eps=1e-5):\n    return np.full(np.shape(x), np.nan)\n",
+    ),
+]

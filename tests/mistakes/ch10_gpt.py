@@ -768,3 +768,29 @@ MISTAKES += [
         ("stable", "more than 16"),
     ),
 ]
+
+DEGENERATE += [
+    Degenerate(
+        "gpt_forward",
+        "gpt_nan_logits",
+        "NaN logits of shape (..., n, vocab), with the max_len check",
+        """def gpt_forward(ids, params):
+    ids = np.asarray(ids)
+    if ids.shape[-1] > params["pos_emb"].shape[0]:
+        raise ValueError("sequence longer than max_len")
+    return np.full(ids.shape + (params["tok_emb"].shape[0],), np.nan)
+""",
+    ),
+    Degenerate(
+        "next_token_distribution",
+        "next_token_greedy_always",
+        "one-hot on the largest logit whatever the temperature, top_k and top_p (arguments checked)",
+        """def next_token_distribution(logits, temperature=1.0, top_k=None, top_p=None):
+    if temperature < 0 or (top_k is not None and top_k < 1) or (top_p is not None and not 0 < top_p <= 1):
+        raise ValueError("bad sampling argument")
+    probs = np.zeros(np.shape(logits)[-1])
+    probs[np.argmax(logits)] = 1.0
+    return probs
+""",
+    ),
+]
