@@ -77,12 +77,12 @@ def main(argv: list[str] | None = None) -> int:
             n, k, g = len(mistakes), len(alternatives), len(answers)
             print(
                 f"{assignment:<18} {caught:>4}/{n:<3} {named:>4}/{n:<3} {isolated:>5}/{n:<3} {alt_ok:>12}/{k:<3}"
-                f" {held:>15}/{g:<3}"
+                f" {held:>15}/{g:<3}".rstrip()
             )
             for i, v in enumerate((caught, n, named, isolated, alt_ok, k, held, g)):
                 totals[i] += v
         c, n, nm, iso, ok, k, h, g = totals
-        print(f"{'all':<18} {c:>4}/{n:<3} {nm:>4}/{n:<3} {iso:>5}/{n:<3} {ok:>12}/{k:<3} {h:>15}/{g:<3}")
+        print(f"{'all':<18} {c:>4}/{n:<3} {nm:>4}/{n:<3} {iso:>5}/{n:<3} {ok:>12}/{k:<3} {h:>15}/{g:<3}".rstrip())
         print(
             f"mutation score: {_pct(c, n)} caught, {_pct(nm, n)} caught and named; alternatives {ok}/{k} "
             f"({_pct(ok, k)}) full marks; degenerate answers {h}/{g} ({_pct(h, g)}) held to "
