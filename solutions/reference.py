@@ -30,6 +30,10 @@ def tokenize(text):
         (letters, digits, "_") is one token, each other non-whitespace character
         is a token of its own, and everything is lowercase. Whitespace separates
         tokens and never appears in them.
+
+    Notes
+    -----
+    The text is not modified (strings never are); the result is a new list.
     """
     return re.findall(r"\w+|[^\w\s]", text.lower())
 
@@ -52,6 +56,11 @@ def build_vocab(corpus, min_freq=1):
     dict of str to int
         "<pad>" -> 0, "<unk>" -> 1, then the kept tokens with ids 2, 3, ... in
         order of decreasing count, ties in Python string order.
+
+    Notes
+    -----
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
+    The result is a new dictionary; `corpus` is left as it is.
     """
     counts = collections.Counter(tok for text in corpus for tok in tokenize(text))
     vocab = {"<pad>": 0, "<unk>": 1}
@@ -78,6 +87,11 @@ def encode(text, vocab):
     ndarray of int64, shape (n,)
         The id of each of the n tokens; a token missing from `vocab` gets
         vocab["<unk>"].
+
+    Notes
+    -----
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
+    The result always has dtype int64, also for an empty text.
     """
     unk = vocab["<unk>"]
     return np.array([vocab.get(tok, unk) for tok in tokenize(text)], dtype=np.int64)  # (n,)
@@ -99,6 +113,10 @@ def decode(ids, vocab):
     -------
     str
         The tokens joined by single spaces, with every "<pad>" left out.
+
+    Notes
+    -----
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     id_to_token = {i: tok for tok, i in vocab.items()}
     tokens = [id_to_token[int(i)] for i in np.asarray(ids)]
@@ -126,6 +144,11 @@ def one_hot(ids, vocab_size):
     ------
     ValueError
         If an id is negative or >= vocab_size.
+
+    Notes
+    -----
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
+    Raises `ValueError` when an id is negative or not smaller than `vocab_size`.
     """
     ids = np.asarray(ids)
     if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
@@ -149,6 +172,11 @@ def embed(ids, E):
     -------
     ndarray, shape (..., d_model)
         E[ids[...]], the same as one_hot(ids, vocab_size) @ E.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     return np.asarray(E)[np.asarray(ids)]  # (..., d_model) row ids[...] of E
 
@@ -169,6 +197,11 @@ def cosine_similarity(a, b):
     ndarray or float, shape (...)
         a·b / (|a| |b|) for each pair of vectors, in [-1, 1]; 0.0 where either
         vector is all zeros.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     dot = (a * b).sum(axis=-1)  # (...)
@@ -193,6 +226,11 @@ def bpe_merges(corpus, num_merges):
     list of tuple of (str, str)
         The merged pairs in the order they were learned; shorter than num_merges
         if no pair was left to merge.
+
+    Notes
+    -----
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
+    Returns a list of pairs of strings; `corpus` is left as it is.
     """
     counts = collections.Counter(tok for text in corpus for tok in tokenize(text))
     words = {tuple(word) + ("</w>",): count for word, count in counts.items()}
@@ -245,6 +283,11 @@ def project_qkv(X, W_q, W_k, W_v):
         Keys, X @ W_k.
     V : ndarray, shape (..., n, d_v)
         Values, X @ W_v.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     X = np.asarray(X)
     Q = X @ W_q  # (..., n, d_k)
@@ -269,6 +312,11 @@ def attention_scores(Q, K):
     -------
     ndarray, shape (..., n_q, n_k)
         Entry [..., i, j] is the dot product of query i with key j, Q Kᵀ.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     Q, K = np.asarray(Q), np.asarray(K)
     return Q @ K.swapaxes(-1, -2)  # (..., n_q, n_k)
@@ -291,6 +339,11 @@ def softmax(x, axis=-1):
     ndarray, same shape as x
         Non-negative weights. Every slice along `axis` sums to 1, except a slice
         whose entries are all -inf, which gives all zeros (no nan, no warning).
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     x = np.asarray(x, dtype=float)
     m = np.max(x, axis=axis, keepdims=True)  # (..., 1, ...) largest logit of each slice
@@ -323,6 +376,11 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
         For every query, the weighted average of the value rows.
     weights : ndarray, shape (..., n_q, n_k)
         Attention weights: each row sums to 1 (or is all 0 when fully masked).
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     Q, K, V = np.asarray(Q), np.asarray(K), np.asarray(V)
     d_k = Q.shape[-1]
@@ -349,6 +407,11 @@ def softmax_jacobian(p):
     ndarray, shape (..., n, n)
         J[..., i, j] = d p_i / d z_j = p_i (delta_ij - p_j), that is
         diag(p) - p pᵀ for every vector of the batch.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     p = np.asarray(p, dtype=float)
     n = p.shape[-1]
@@ -371,6 +434,10 @@ def causal_mask(n):
     -------
     ndarray of bool, shape (n, n)
         True on and below the diagonal (may attend), False above it.
+
+    Notes
+    -----
+    The result has dtype bool (True = may attend).
     """
     return np.tril(np.ones((n, n), dtype=bool))  # (n, n)
 
@@ -392,6 +459,11 @@ def padding_mask(lengths, max_len):
     ndarray of bool, shape (batch, 1, max_len)
         mask[b, 0, j] is True exactly when j < lengths[b]. The axis of size 1
         broadcasts over the queries.
+
+    Notes
+    -----
+    The result has dtype bool (True = may attend).
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     lengths = np.asarray(lengths)
     positions = np.arange(max_len)  # (max_len,)
@@ -413,6 +485,10 @@ def additive_mask(mask):
     -------
     ndarray of float, same shape as mask
         0.0 where mask is True, -inf where it is False.
+
+    Notes
+    -----
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     mask = np.asarray(mask, dtype=bool)
     return np.where(mask, 0.0, -np.inf)  # same shape as mask
@@ -440,6 +516,12 @@ def split_heads(X, n_heads):
     ------
     ValueError
         If d_model is not divisible by n_heads.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
+    Raises `ValueError` when `d_model % n_heads != 0`.
     """
     X = np.asarray(X)
     *batch, n, d_model = X.shape
@@ -463,6 +545,11 @@ def merge_heads(X):
     -------
     ndarray, shape (..., n, n_heads * d_head)
         Row t holds token t's vector from head 0, then from head 1, and so on.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     X = np.asarray(X)
     *batch, n_heads, n, d_head = X.shape
@@ -495,6 +582,11 @@ def multi_head_attention(X_q, X_kv, params, n_heads, mask=None):
         The merged heads, times W_o, plus b_o.
     weights : ndarray, shape (..., n_heads, n_q, n_k)
         The attention weights of every head.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     X_q, X_kv = np.asarray(X_q), np.asarray(X_kv)
     Q = X_q @ params["W_q"] + params.get("b_q", 0.0)  # (..., n_q, d_model)
@@ -530,6 +622,10 @@ def mha_param_count(d_model, n_heads, bias=True):
     -------
     int
         Entries of W_q, W_k, W_v, W_o, plus those of the biases if bias is True.
+
+    Notes
+    -----
+    Returns a Python `int`; the arguments are plain integers and a bool.
     """
     matrices = 4 * d_model * d_model  # W_q, W_k, W_v, W_o
     biases = 4 * d_model if bias else 0  # b_q, b_k, b_v, b_o
@@ -556,6 +652,10 @@ def sinusoidal_positional_encoding(seq_len, d_model, base=10000.0):
         PE[p, 2i] = sin(p / base**(2i / d_model)) and
         PE[p, 2i + 1] = cos(p / base**(2i / d_model)). For an odd d_model the
         last column is a sine.
+
+    Notes
+    -----
+    Returns float64 (the arguments are plain numbers).
     """
     p = np.arange(seq_len)[:, None]  # (seq_len, 1)
     two_i = np.arange(0, d_model, 2)  # (ceil(d_model / 2),) the even columns 2i
@@ -590,6 +690,12 @@ def rope(x, positions=None, base=10000.0):
     ------
     ValueError
         If d is odd.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
+    Raises `ValueError` when the last axis of `x` has an odd size.
     """
     x = np.asarray(x)
     n, d = x.shape[-2], x.shape[-1]
@@ -628,6 +734,11 @@ def feed_forward(x, W_1, b_1, W_2, b_2):
     -------
     ndarray, shape (..., d_model)
         The FFN applied to every row of x independently.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     x = np.asarray(x, dtype=float)
     hidden = np.maximum(0.0, x @ W_1 + b_1)  # (..., d_ff) ReLU of the pre-activations
@@ -651,6 +762,11 @@ def residual(x, sublayer):
     -------
     ndarray, shape (..., d_model)
         x + sublayer(x).
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     x = np.asarray(x, dtype=float)
     return x + np.asarray(sublayer(x))  # (..., d_model) the identity path plus the branch
@@ -677,6 +793,11 @@ def stack_gradient_norms(x, weights, use_residual):
     -------
     ndarray, shape (L + 1,)
         Entry l is the Euclidean norm of dloss/dh_l, for l = 0, ..., L.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     h = np.asarray(x, dtype=float)  # (d,) h_0
     pre = []
@@ -714,6 +835,11 @@ def layer_norm(x, gamma, beta, eps=1e-5):
     ndarray, shape (..., d_model)
         (x - mean) / sqrt(var + eps) * gamma + beta, where mean and the biased
         variance are taken over the last axis of each token.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     x = np.asarray(x, dtype=float)
     mu = x.mean(axis=-1, keepdims=True)  # (..., 1) one mean per token
@@ -744,6 +870,11 @@ def batch_norm(x, gamma, beta, eps=1e-5):
     ndarray, shape (..., d)
         (x - mean) / sqrt(var + eps) * gamma + beta, where the mean and the biased
         variance of each feature are taken over every axis but the last.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     x = np.asarray(x, dtype=float)
     axes = tuple(range(x.ndim - 1))  # every axis but the last
@@ -771,6 +902,11 @@ def rms_norm(x, gamma, eps=1e-6):
     ndarray, shape (..., d_model)
         Each token divided by its root mean square, then scaled by gamma. The
         mean is not subtracted.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     x = np.asarray(x, dtype=float)
     rms = np.sqrt((x**2).mean(axis=-1, keepdims=True) + eps)  # (..., 1) one root mean square per token
@@ -793,6 +929,10 @@ def shift_for_next_token(ids):
         The tokens the model reads: ids[..., :-1].
     targets : ndarray of int, shape (..., seq_len - 1)
         The token that follows each input: ids[..., 1:].
+
+    Notes
+    -----
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     ids = np.asarray(ids)
     inputs = ids[..., :-1]  # (..., seq_len - 1) every token but the last
@@ -818,6 +958,11 @@ def log_softmax(logits, axis=-1):
         log(softmax(logits)) along `axis`, computed without forming the softmax:
         the exponentials of every slice sum to 1. An entry of -inf gives -inf, and
         a slice that is all -inf gives all -inf (no nan, no warning).
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     x = np.asarray(logits, dtype=float)
     m = np.max(x, axis=axis, keepdims=True)  # (..., 1, ...) largest logit of each slice
@@ -848,6 +993,12 @@ def cross_entropy(logits, targets, ignore_index=None):
     float
         -mean(log softmax(logits)[target]) over the counted positions, in nats;
         0.0 when no position counts.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
+    Returns a Python float or a numpy scalar: both are accepted.
     """
     log_p = log_softmax(logits, axis=-1)  # (..., vocab)
     targets = np.asarray(targets)  # (...)
@@ -883,6 +1034,11 @@ def cross_entropy_grad(logits, targets, ignore_index=None):
         d cross_entropy / d logits: (softmax(logits) - onehot(targets)) / n_counted
         on the counted rows, zero rows at ignored positions (all zeros when no
         position counts).
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     p = np.exp(log_softmax(logits, axis=-1))  # (..., vocab) predicted probabilities
     targets = np.asarray(targets)  # (...)
@@ -915,6 +1071,12 @@ def perplexity(logits, targets, ignore_index=None):
     float
         exp(cross_entropy(logits, targets, ignore_index)), between 1 and inf;
         1.0 when no position counts.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
+    Returns a Python float or a numpy scalar: both are accepted.
     """
     return float(np.exp(cross_entropy(logits, targets, ignore_index=ignore_index)))
 
@@ -946,6 +1108,11 @@ def transformer_block(x, params, n_heads, mask=None, norm_first=True):
     -------
     ndarray, shape (..., n, d_model)
         The new residual stream. Layer norms use eps = 1e-5.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     x = np.asarray(x)
     p = params
@@ -987,6 +1154,11 @@ def gpt_forward(ids, params):
     ------
     ValueError
         If n is larger than max_len.
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     ids = np.asarray(ids)
     tok_emb, pos_emb = params["tok_emb"], params["pos_emb"]
@@ -1032,6 +1204,11 @@ def next_token_distribution(logits, temperature=1.0, top_k=None, top_p=None):
     ------
     ValueError
         If temperature < 0, top_k < 1, or top_p is outside (0, 1].
+
+    Notes
+    -----
+    A float32 input may give a float32 or a float64 result: both are accepted.
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
@@ -1083,6 +1260,10 @@ def generate(params, prompt_ids, max_new_tokens, temperature=0.0, top_k=None, to
     ndarray of int, shape (n_prompt + max_new_tokens,)
         The prompt followed by the new tokens. The model only ever sees the last
         max_len tokens (max_len = params["pos_emb"].shape[0]).
+
+    Notes
+    -----
+    The arguments are never modified: build new arrays (`x = x - m`, not `x -= m`).
     """
     ids = [int(t) for t in np.asarray(prompt_ids).reshape(-1)]
     max_len = params["pos_emb"].shape[0]  # the number of learned positions

@@ -97,15 +97,45 @@ def alternative_student(assignment: str, slug: str) -> str:
     return f"alternative-{assignment}-{slug}"
 
 
-def write_catalogue_class(subs: Path) -> None:
-    """A class with a reference student, a blank one, and one student per catalogued answer."""
-    from tests.mistakes import catalogue
+def degenerate_student(assignment: str, slug: str) -> str:
+    return f"degenerate-{assignment}-{slug}"
 
-    by_assignment = {c.assignment: c for c in course()}
+
+def is_test_of(grade_id: str, function: str) -> bool:
+    """Whether a test cell grades ``function`` (``test_softmax`` is not a test of ``softmax_jacobian``)."""
+    return grade_id == f"test_{function}" or grade_id.startswith(f"test_{function}__")
+
+
+def function_points(
+    out: Path, student: str, assignment: str, function: str
+) -> tuple[float, float, dict[str, dict[str, str]]]:
+    """(points earned, points possible, {grade_id: scores.csv row}) of one student on one function's test cells."""
+    rows = scores_by_student(out)[student]
+    mine = {g: r for g, r in rows.items() if r["assignment"] == assignment and is_test_of(g, function)}
+    earned = sum(float(r["points"]) for r in mine.values())
+    possible = sum(float(r["max_points"]) for r in mine.values())
+    return earned, possible, mine
+
+
+def write_catalogue_class(subs: Path, assignments: set[str] | None = None) -> None:
+    """A class with a reference student, a blank one, and one student per catalogued answer
+    (mistakes, alternatives and degenerate answers), for every assignment or the ones given."""
+    from tests.mistakes import catalogue, degenerate
+
+    by_assignment = {c.assignment: c for c in course() if assignments is None or c.assignment in assignments}
     for contract in by_assignment.values():
         write_submission(subs, "reference", contract, solved(contract))
         write_submission(subs, "blank", contract, released(contract))
+    for assignment, answers in degenerate().items():
+        if assignment not in by_assignment:
+            continue
+        contract = by_assignment[assignment]
+        for d in answers:
+            nb = solved(contract, **{d.function: d.source})
+            write_submission(subs, degenerate_student(assignment, d.slug), contract, nb)
     for assignment, (mistakes, alternatives) in catalogue().items():
+        if assignment not in by_assignment:
+            continue
         contract = by_assignment[assignment]
         for m in mistakes:
             write_submission(

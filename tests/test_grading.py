@@ -1,15 +1,17 @@
-"""The real `grade` command: reference 100 %, blank 0 %, every catalogued mistake caught and named."""
+"""The real `grade` command: reference 100 %, blank 0 %, every catalogued mistake caught and named,
+every degenerate answer held to a quarter of its function's points."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests import support
-from tests.mistakes import catalogue
+from tests.mistakes import MAX_DEGENERATE_SHARE, catalogue, degenerate
 
 CATALOGUE = catalogue()
 MISTAKES = [(a, m) for a, (ms, _) in CATALOGUE.items() for m in ms]
 ALTERNATIVES = [(a, alt) for a, (_, alts) in CATALOGUE.items() for alt in alts]
+DEGENERATE = [(a, d) for a, ds in degenerate().items() for d in ds]
 
 
 def test_reference_solutions_score_full_marks(graded_class):
@@ -49,6 +51,32 @@ def test_correct_answers_written_differently_get_full_marks(graded_class, assign
     rows = support.scores_by_student(graded_class)[support.alternative_student(assignment, alt.slug)]
     wrong = {gid: r["reason"] for gid, r in rows.items() if r["assignment"] == assignment and r["status"] != "ok"}
     assert not wrong, f"a correct {alt.function} ({alt.slug}) lost points: {wrong}"
+
+
+def test_every_graded_function_has_a_degenerate_answer():
+    listed = {(a, d.function) for a, d in DEGENERATE}
+    graded = {
+        (c.assignment, f)
+        for c in support.course()
+        for f in c.answers
+        if not f.startswith("quiz_") and any(support.is_test_of(t.grade_id, f) for t in c.tests)
+    }
+    assert not graded - listed, (
+        f"graded functions without a degenerate answer in tests/mistakes/: {sorted(graded - listed)}"
+    )
+    assert not listed - graded, f"degenerate answers for functions that are not graded: {sorted(listed - graded)}"
+
+
+@pytest.mark.parametrize(("assignment", "answer"), DEGENERATE, ids=[f"{a}-{d.slug}" for a, d in DEGENERATE])
+def test_each_degenerate_answer_earns_at_most_a_quarter(graded_class, assignment, answer):
+    student = support.degenerate_student(assignment, answer.slug)
+    earned, possible, rows = support.function_points(graded_class, student, assignment, answer.function)
+    assert possible > 0, f"no test cell grades {answer.function}"
+    assert earned <= MAX_DEGENERATE_SHARE * possible, (
+        f"{answer.description!r} earned {earned:g} of the {possible:g} points of {answer.function}; "
+        f"at most {MAX_DEGENERATE_SHARE:.0%} may go to an answer that ignores what matters. Cells it passed: "
+        + ", ".join(g for g, r in rows.items() if float(r["points"]) > 0)
+    )
 
 
 def test_scores_csv_has_a_row_per_student_and_test_cell(graded_class):

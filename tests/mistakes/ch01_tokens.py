@@ -1,6 +1,6 @@
 """Chapter 01: tokenizer, vocabulary, encode/decode, one-hot, embeddings, cosine similarity, BPE merges."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "01-tokens"
 
@@ -736,5 +736,138 @@ def bpe_merges(corpus, num_merges):
             entry[0] = out
     return merges
 """,
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+DEGENERATE = [
+    Degenerate("tokenize", "tokenize_empty", "returns no tokens", "def tokenize(text):\n    return []\n"),
+    Degenerate(
+        "tokenize",
+        "tokenize_whole_text",
+        "returns the whole text as one token",
+        "def tokenize(text):\n    return [text]\n",
+    ),
+    Degenerate(
+        "build_vocab",
+        "build_vocab_specials_only",
+        "returns the two special tokens and ignores the corpus",
+        'def build_vocab(corpus, min_freq=1):\n    return {"<pad>": 0, "<unk>": 1}\n',
+    ),
+    Degenerate(
+        "encode",
+        "encode_all_unknown",
+        "maps every token to the id of <unk>, ignoring the vocabulary",
+        """def encode(text, vocab):
+    return np.full(len(re.findall(r"\\w+|[^\\w\\s]", text.lower())), 1, dtype=np.int64)
+""",
+    ),
+    Degenerate(
+        "encode",
+        "encode_zeros",
+        "returns an int64 array of zeros, one per token",
+        """def encode(text, vocab):
+    return np.zeros(len(re.findall(r"\\w+|[^\\w\\s]", text.lower())), dtype=np.int64)
+""",
+    ),
+    Degenerate("decode", "decode_empty", "returns the empty string", 'def decode(ids, vocab):\n    return ""\n'),
+    Degenerate(
+        "decode",
+        "decode_ids_as_text",
+        "joins the ids themselves, ignoring the vocabulary",
+        'def decode(ids, vocab):\n    return " ".join(str(int(i)) for i in ids)\n',
+    ),
+    Degenerate(
+        "one_hot",
+        "one_hot_zeros",
+        "returns zeros of the right shape",
+        """def one_hot(ids, vocab_size):
+    return np.zeros(np.shape(ids) + (vocab_size,))
+""",
+    ),
+    Degenerate(
+        "one_hot",
+        "one_hot_zeros_validated",
+        "checks the ids, then returns zeros of the right shape",
+        """def one_hot(ids, vocab_size):
+    ids = np.asarray(ids)
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError("id out of range")
+    return np.zeros(ids.shape + (vocab_size,))
+""",
+    ),
+    Degenerate(
+        "embed",
+        "embed_zeros",
+        "returns zeros of the right shape",
+        "def embed(ids, E):\n    return np.zeros(np.shape(ids) + (E.shape[1],))\n",
+    ),
+    Degenerate(
+        "embed",
+        "embed_first_row",
+        "returns the first row of E for every id (ignores the ids)",
+        "def embed(ids, E):\n    return np.broadcast_to(E[0], np.shape(ids) + (E.shape[1],)).copy()\n",
+    ),
+    Degenerate(
+        "cosine_similarity",
+        "cosine_zeros",
+        "returns zeros of the broadcast shape",
+        """def cosine_similarity(a, b):
+    return np.zeros(np.broadcast_shapes(np.shape(a), np.shape(b))[:-1])
+""",
+    ),
+    Degenerate(
+        "cosine_similarity",
+        "cosine_ones",
+        "returns ones of the broadcast shape",
+        """def cosine_similarity(a, b):
+    return np.ones(np.broadcast_shapes(np.shape(a), np.shape(b))[:-1])
+""",
+    ),
+    Degenerate(
+        "bpe_merges", "bpe_merges_empty", "returns no merges", "def bpe_merges(corpus, num_merges):\n    return []\n"
+    ),
+    Degenerate(
+        "bpe_merges",
+        "bpe_merges_first_pairs",
+        "merges the first adjacent pairs of the first word, ignoring the counts",
+        """def bpe_merges(corpus, num_merges):
+    words = [w for text in corpus for w in re.findall(r"\\w+|[^\\w\\s]", text.lower())]
+    symbols = list(words[0]) + ["</w>"] if words else []
+    return list(zip(symbols, symbols[1:]))[:num_merges]
+""",
+    ),
+]
+
+MISTAKES += [
+    Mistake(
+        "bpe_merges",
+        "merges_with_str_replace",
+        "keeps each word as a space-separated string and merges with str.replace, which also matches across symbol "
+        "boundaries ('b </w>' inside 'bb </w>')",
+        """def bpe_merges(corpus, num_merges):
+    words = collections.Counter()
+    for text in corpus:
+        for w in tokenize(text):
+            words[" ".join(w) + " </w>"] += 1
+    merges = []
+    for _ in range(num_merges):
+        pairs = collections.Counter()
+        for w, c in words.items():
+            s = w.split()
+            for a, b in zip(s, s[1:]):
+                pairs[(a, b)] += c
+        if not pairs:
+            break
+        best = min(pairs, key=lambda p: (-pairs[p], p))
+        merges.append(best)
+        merged = collections.Counter()
+        for w, c in words.items():
+            merged[w.replace(" ".join(best), "".join(best))] += c
+        words = merged
+    return merges
+""",
+        ("symbol boundar", "whole symbols"),
     ),
 ]

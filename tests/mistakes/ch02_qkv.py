@@ -1,6 +1,6 @@
 """Chapter 02: the Q/K/V projections and the raw score matrix."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "02-qkv"
 
@@ -214,5 +214,39 @@ ALTERNATIVES = [
         """def attention_scores(Q, K):
     return np.matmul(Q, np.moveaxis(K, -1, -2))
 """,
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+DEGENERATE = [
+    Degenerate(
+        "project_qkv",
+        "project_qkv_zeros",
+        "returns three arrays of zeros of the right shapes",
+        """def project_qkv(X, W_q, W_k, W_v):
+    lead = np.shape(X)[:-1]
+    return np.zeros(lead + (W_q.shape[1],)), np.zeros(lead + (W_k.shape[1],)), np.zeros(lead + (W_v.shape[1],))
+""",
+    ),
+    Degenerate(
+        "project_qkv",
+        "project_qkv_identity",
+        "returns X three times, ignoring the weight matrices",
+        "def project_qkv(X, W_q, W_k, W_v):\n    return X, X, X\n",
+    ),
+    Degenerate(
+        "attention_scores",
+        "attention_scores_zeros",
+        "returns zeros of shape (..., n_q, n_k)",
+        """def attention_scores(Q, K):
+    return np.zeros(np.broadcast_shapes(Q.shape[:-2], K.shape[:-2]) + (Q.shape[-2], K.shape[-2]))
+""",
+    ),
+    Degenerate(
+        "attention_scores",
+        "attention_scores_ignores_keys",
+        "scores every query against itself, ignoring K",
+        "def attention_scores(Q, K):\n    return Q @ Q.swapaxes(-1, -2)\n",
     ),
 ]

@@ -1,6 +1,6 @@
 """Chapter 03: softmax, scaled dot-product attention, the softmax Jacobian."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "03-attention"
 
@@ -459,6 +459,72 @@ ALTERNATIVES += [
             for j in range(n):
                 J[idx + (i, j)] = p[idx + (i,)] * ((1.0 if i == j else 0.0) - p[idx + (j,)])
     return J
+""",
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+_UNIFORM_WEIGHTS = """    n_q, n_k = Q.shape[-2], K.shape[-2]
+    allowed = np.ones((n_q, n_k), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    shape = np.broadcast_shapes(Q.shape[:-2] + (n_q, n_k), K.shape[:-2] + (n_q, n_k), allowed.shape)
+    allowed = np.broadcast_to(allowed, shape).astype(float)
+    count = allowed.sum(axis=-1, keepdims=True)
+    weights = np.divide(allowed, count, out=np.zeros_like(allowed), where=count > 0)
+"""
+DEGENERATE = [
+    Degenerate(
+        "softmax",
+        "softmax_uniform",
+        "returns uniform weights along the axis, ignoring the logits",
+        "def softmax(x, axis=-1):\n    x = np.asarray(x, dtype=float)\n    return np.ones_like(x) / x.shape[axis]\n",
+    ),
+    Degenerate(
+        "softmax",
+        "softmax_zeros",
+        "returns zeros of the right shape",
+        "def softmax(x, axis=-1):\n    return np.zeros(np.shape(x))\n",
+    ),
+    Degenerate(
+        "softmax", "softmax_identity", "returns the logits unchanged", "def softmax(x, axis=-1):\n    return x\n"
+    ),
+    Degenerate(
+        "scaled_dot_product_attention",
+        "sdpa_uniform_weights",
+        "uniform weights over the allowed keys (ignores Q and K), output = weights @ V",
+        "def scaled_dot_product_attention(Q, K, V, mask=None):\n"
+        + _UNIFORM_WEIGHTS
+        + "    return weights @ V, weights\n",
+    ),
+    Degenerate(
+        "scaled_dot_product_attention",
+        "sdpa_zeros_uniform_weights",
+        "zero output and uniform weights over the allowed keys",
+        "def scaled_dot_product_attention(Q, K, V, mask=None):\n"
+        + _UNIFORM_WEIGHTS
+        + "    return np.zeros(weights.shape[:-1] + (V.shape[-1],)), weights\n",
+    ),
+    Degenerate(
+        "scaled_dot_product_attention",
+        "sdpa_nan",
+        "NaN arrays of the right shapes",
+        "def scaled_dot_product_attention(Q, K, V, mask=None):\n"
+        + _UNIFORM_WEIGHTS
+        + "    return np.full(weights.shape[:-1] + (V.shape[-1],), np.nan), np.full(weights.shape, np.nan)\n",
+    ),
+    Degenerate(
+        "softmax_jacobian",
+        "softmax_jacobian_zeros",
+        "returns zeros of shape (..., n, n)",
+        "def softmax_jacobian(p):\n    p = np.asarray(p)\n    return np.zeros(p.shape + (p.shape[-1],))\n",
+    ),
+    Degenerate(
+        "softmax_jacobian",
+        "softmax_jacobian_identity",
+        "returns the identity matrix for every vector",
+        """def softmax_jacobian(p):
+    p = np.asarray(p)
+    return np.broadcast_to(np.eye(p.shape[-1]), p.shape + (p.shape[-1],)).copy()
 """,
     ),
 ]

@@ -1,6 +1,6 @@
 """Chapter 04: causal masks, padding masks and additive masks."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "04-masking"
 
@@ -231,5 +231,56 @@ ALTERNATIVES = [
         """def additive_mask(mask):
     return np.where(mask, np.float32(0.0), np.float32(-np.inf))
 """,
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+DEGENERATE = [
+    Degenerate(
+        "causal_mask",
+        "causal_all_true",
+        "every position may attend every position",
+        "def causal_mask(n):\n    return np.ones((n, n), dtype=bool)\n",
+    ),
+    Degenerate(
+        "causal_mask",
+        "causal_all_false",
+        "no position may attend any",
+        "def causal_mask(n):\n    return np.zeros((n, n), dtype=bool)\n",
+    ),
+    Degenerate(
+        "causal_mask",
+        "causal_diagonal",
+        "each position attends only itself",
+        "def causal_mask(n):\n    return np.eye(n, dtype=bool)\n",
+    ),
+    Degenerate(
+        "padding_mask",
+        "padding_all_true",
+        "every key may be attended, ignoring the lengths",
+        """def padding_mask(lengths, max_len):
+    return np.ones((len(lengths), 1, max_len), dtype=bool)
+""",
+    ),
+    Degenerate(
+        "padding_mask",
+        "padding_all_false",
+        "no key may be attended",
+        """def padding_mask(lengths, max_len):
+    return np.zeros((len(lengths), 1, max_len), dtype=bool)
+""",
+    ),
+    Degenerate(
+        "additive_mask",
+        "additive_zeros",
+        "returns zeros, masking nothing",
+        "def additive_mask(mask):\n    return np.zeros(np.shape(mask))\n",
+    ),
+    Degenerate(
+        "additive_mask",
+        "additive_identity",
+        "returns the boolean mask unchanged",
+        "def additive_mask(mask):\n    return mask\n",
     ),
 ]

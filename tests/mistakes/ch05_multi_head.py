@@ -1,6 +1,6 @@
 """Chapter 05: splitting and merging heads, multi-head attention, its parameter count."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "05-multi-head"
 
@@ -243,6 +243,21 @@ MISTAKES = [
 """,
         ("bias=false",),
     ),
+    Mistake(
+        "multi_head_attention",
+        "b_o_before_W_o",
+        "adds b_o to the merged heads before the output projection: (merged + b_o) W_o",
+        """def multi_head_attention(X_q, X_kv, params, n_heads, mask=None):
+    Q = split_heads(X_q @ params["W_q"] + params.get("b_q", 0.0), n_heads)
+    K = split_heads(X_kv @ params["W_k"] + params.get("b_k", 0.0), n_heads)
+    V = split_heads(X_kv @ params["W_v"] + params.get("b_v", 0.0), n_heads)
+    if mask is not None:
+        mask = np.asarray(mask)[..., None, :, :]
+    heads, weights = scaled_dot_product_attention(Q, K, V, mask)
+    return (merge_heads(heads) + params.get("b_o", 0.0)) @ params["W_o"], weights
+""",
+        ("before the output projection",),
+    ),
 ]
 
 ALTERNATIVES = [
@@ -367,6 +382,130 @@ ALTERNATIVES = [
         """def mha_param_count(d_model, n_heads, bias=True):
     shapes = [(d_model, d_model)] * 4 + ([(d_model,)] * 4 if bias else [])
     return sum(math.prod(s) for s in shapes)
+""",
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+DEGENERATE = [
+    Degenerate(
+        "split_heads",
+        "split_heads_zeros",
+        "zeros of shape (..., n_heads, n, d_head), after checking divisibility",
+        """def split_heads(X, n_heads):
+    *lead, n, d_model = X.shape
+    if d_model % n_heads:
+        raise ValueError("d_model must be divisible by n_heads")
+    return np.zeros((*lead, n_heads, n, d_model // n_heads))
+""",
+    ),
+    Degenerate(
+        "split_heads",
+        "split_heads_copies",
+        "every head is a copy of the first d_head features",
+        """def split_heads(X, n_heads):
+    *lead, n, d_model = X.shape
+    if d_model % n_heads:
+        raise ValueError("d_model must be divisible by n_heads")
+    first = X[..., None, :, : d_model // n_heads]
+    return np.broadcast_to(first, (*lead, n_heads, n, d_model // n_heads)).copy()
+""",
+    ),
+    Degenerate(
+        "merge_heads",
+        "merge_heads_zeros",
+        "zeros of shape (..., n, n_heads * d_head)",
+        """def merge_heads(X):
+    *lead, h, n, d = X.shape
+    return np.zeros((*lead, n, h * d))
+""",
+    ),
+    Degenerate(
+        "merge_heads",
+        "merge_heads_first_head_tiled",
+        "tiles the first head n_heads times",
+        """def merge_heads(X):
+    h = X.shape[-3]
+    return np.concatenate([X[..., 0, :, :]] * h, axis=-1)
+""",
+    ),
+    Degenerate(
+        "multi_head_attention",
+        "mha_zeros_uniform_weights",
+        "zero output and uniform weights over the allowed keys (ignores every parameter)",
+        """def multi_head_attention(X_q, X_kv, params, n_heads, mask=None):
+    n_q, n_k = X_q.shape[-2], X_kv.shape[-2]
+    allowed = np.ones((n_q, n_k), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    lead = np.broadcast_shapes(X_q.shape[:-2], X_kv.shape[:-2], allowed.shape[:-2])
+    allowed = np.broadcast_to(allowed[..., None, :, :], lead + (n_heads, n_q, n_k)).astype(float)
+    count = allowed.sum(axis=-1, keepdims=True)
+    weights = np.divide(allowed, count, out=np.zeros_like(allowed), where=count > 0)
+    return np.zeros(lead + (n_q, X_q.shape[-1])), weights
+""",
+    ),
+    Degenerate(
+        "multi_head_attention",
+        "mha_identity_uniform_weights",
+        "returns X_q as the output and uniform weights over the allowed keys",
+        """def multi_head_attention(X_q, X_kv, params, n_heads, mask=None):
+    n_q, n_k = X_q.shape[-2], X_kv.shape[-2]
+    allowed = np.ones((n_q, n_k), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    lead = np.broadcast_shapes(X_q.shape[:-2], X_kv.shape[:-2], allowed.shape[:-2])
+    allowed = np.broadcast_to(allowed[..., None, :, :], lead + (n_heads, n_q, n_k)).astype(float)
+    count = allowed.sum(axis=-1, keepdims=True)
+    weights = np.divide(allowed, count, out=np.zeros_like(allowed), where=count > 0)
+    return np.broadcast_to(X_q, lead + X_q.shape[-2:]).copy(), weights
+""",
+    ),
+    Degenerate(
+        "multi_head_attention",
+        "mha_uniform_attention_projected",
+        "uniform attention over the allowed keys (ignores W_q and W_k), with the value and output projections",
+        """def multi_head_attention(X_q, X_kv, params, n_heads, mask=None):
+    n_q, n_k = X_q.shape[-2], X_kv.shape[-2]
+    d_model = X_q.shape[-1]
+    allowed = np.ones((n_q, n_k), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    lead = np.broadcast_shapes(X_q.shape[:-2], X_kv.shape[:-2], allowed.shape[:-2])
+    allowed = np.broadcast_to(allowed[..., None, :, :], lead + (n_heads, n_q, n_k)).astype(float)
+    count = allowed.sum(axis=-1, keepdims=True)
+    weights = np.divide(allowed, count, out=np.zeros_like(allowed), where=count > 0)
+    V = X_kv @ params["W_v"] + params.get("b_v", 0.0)
+    V = V.reshape(V.shape[:-1] + (n_heads, d_model // n_heads)).swapaxes(-2, -3)
+    heads = weights @ V
+    merged = heads.swapaxes(-2, -3).reshape(lead + (n_q, d_model))
+    return merged @ params["W_o"] + params.get("b_o", 0.0), weights
+""",
+    ),
+    Degenerate(
+        "mha_param_count",
+        "mha_param_count_zero",
+        "returns 0",
+        "def mha_param_count(d_model, n_heads, bias=True):\n    return 0\n",
+    ),
+]
+
+DEGENERATE += [
+    Degenerate(
+        "mha_param_count",
+        "mha_param_count_ignores_bias",
+        "4 d_model² + 4 d_model whatever `bias` says",
+        "def mha_param_count(d_model, n_heads, bias=True):\n    return 4 * d_model * d_model + 4 * d_model\n",
+    ),
+    Degenerate(
+        "mha_param_count",
+        "mha_param_count_matrices_only",
+        "4 d_model² whatever `bias` says",
+        "def mha_param_count(d_model, n_heads, bias=True):\n    return 4 * d_model * d_model\n",
+    ),
+    Degenerate(
+        "multi_head_attention",
+        "mha_nan",
+        "NaN arrays of the right shapes",
+        """def multi_head_attention(X_q, X_kv, params, n_heads, mask=None):
+    lead = np.broadcast_shapes(X_q.shape[:-2], X_kv.shape[:-2], np.shape(mask)[:-2] if mask is not None else ())
+    n_q, n_k = X_q.shape[-2], X_kv.shape[-2]
+    return np.full(lead + (n_q, X_q.shape[-1]), np.nan), np.full(lead + (n_heads, n_q, n_k), np.nan)
 """,
     ),
 ]

@@ -1,6 +1,6 @@
 """Chapter 06: the sinusoidal positional encoding and rotary position embedding (RoPE)."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "06-positions"
 
@@ -292,6 +292,49 @@ ALTERNATIVES = [
     sin = np.repeat(np.sin(theta), 2, axis=-1).astype(np.float32)
     swapped = np.stack([-x[..., 1::2], x[..., 0::2]], axis=-1).reshape(x.shape)
     return x * cos + swapped * sin
+""",
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+DEGENERATE = [
+    Degenerate(
+        "sinusoidal_positional_encoding",
+        "sinusoidal_zeros",
+        "zeros of shape (seq_len, d_model)",
+        """def sinusoidal_positional_encoding(seq_len, d_model, base=10000.0):
+    return np.zeros((seq_len, d_model))
+""",
+    ),
+    Degenerate(
+        "sinusoidal_positional_encoding",
+        "sinusoidal_position_zero",
+        "every row is the encoding of position 0 (sin 0 = 0, cos 0 = 1)",
+        """def sinusoidal_positional_encoding(seq_len, d_model, base=10000.0):
+    pe = np.zeros((seq_len, d_model))
+    pe[:, 1::2] = 1.0
+    return pe
+""",
+    ),
+    Degenerate(
+        "rope",
+        "rope_identity",
+        "returns x unchanged (after checking that d is even)",
+        """def rope(x, positions=None, base=10000.0):
+    if np.shape(x)[-1] % 2:
+        raise ValueError("d must be even")
+    return x
+""",
+    ),
+    Degenerate(
+        "rope",
+        "rope_zeros",
+        "zeros of the shape of x",
+        """def rope(x, positions=None, base=10000.0):
+    if np.shape(x)[-1] % 2:
+        raise ValueError("d must be even")
+    return np.zeros(np.shape(x))
 """,
     ),
 ]

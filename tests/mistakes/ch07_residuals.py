@@ -1,6 +1,6 @@
 """Chapter 07: the feed-forward network, residual connections, gradient norms through a stack."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "07-residuals"
 
@@ -314,6 +314,57 @@ ALTERNATIVES = [
         g = (g if use_residual else 0) + (g * (1 - np.tanh(a) ** 2)) @ W.T
         return g, [np.linalg.norm(g)] + norms
     return np.array(down(np.asarray(x, dtype=np.float32), 0)[1])
+""",
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+DEGENERATE = [
+    Degenerate(
+        "feed_forward",
+        "feed_forward_identity",
+        "returns x unchanged",
+        "def feed_forward(x, W_1, b_1, W_2, b_2):\n    return x\n",
+    ),
+    Degenerate(
+        "feed_forward",
+        "feed_forward_zeros",
+        "zeros of shape (..., d_model)",
+        "def feed_forward(x, W_1, b_1, W_2, b_2):\n    return np.zeros(np.shape(x)[:-1] + (W_2.shape[1],))\n",
+    ),
+    Degenerate(
+        "feed_forward",
+        "feed_forward_bias_only",
+        "returns b_2 at every position (ignores x)",
+        """def feed_forward(x, W_1, b_1, W_2, b_2):
+    return np.broadcast_to(b_2, np.shape(x)[:-1] + (W_2.shape[1],)).copy()
+""",
+    ),
+    Degenerate(
+        "residual",
+        "residual_identity",
+        "returns x unchanged (ignores the sublayer)",
+        "def residual(x, sublayer):\n    return x\n",
+    ),
+    Degenerate(
+        "residual",
+        "residual_zeros",
+        "zeros of the shape of x",
+        "def residual(x, sublayer):\n    return np.zeros(np.shape(x))\n",
+    ),
+    Degenerate(
+        "stack_gradient_norms",
+        "gradient_norms_ones",
+        "returns L + 1 ones",
+        "def stack_gradient_norms(x, weights, use_residual):\n    return np.ones(len(weights) + 1)\n",
+    ),
+    Degenerate(
+        "stack_gradient_norms",
+        "gradient_norms_constant",
+        "returns sqrt(d) L + 1 times (the norm of the last gradient everywhere)",
+        """def stack_gradient_norms(x, weights, use_residual):
+    return np.full(len(weights) + 1, np.sqrt(np.shape(x)[-1]))
 """,
     ),
 ]

@@ -1,6 +1,6 @@
 """Chapter 08: layer norm, batch norm (training mode), RMS norm."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "08-layer-norm"
 
@@ -251,5 +251,124 @@ ALTERNATIVES = [
     ms = np.einsum("...i,...i->...", x, x) / np.float32(x.shape[-1])
     return x * (1 / np.sqrt(ms + np.float32(eps)))[..., None] * np.asarray(gamma, dtype=np.float32)
 """,
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+DEGENERATE = [
+    Degenerate(
+        "layer_norm",
+        "layer_norm_identity",
+        "returns x unchanged",
+        "def layer_norm(x, gamma, beta, eps=1e-5):\n    return x\n",
+    ),
+    Degenerate(
+        "layer_norm",
+        "layer_norm_beta_only",
+        "returns beta everywhere (normalised values taken as zero)",
+        "def layer_norm(x, gamma, beta, eps=1e-5):\n    return np.broadcast_to(beta, np.shape(x)).astype(float)\n",
+    ),
+    Degenerate(
+        "layer_norm",
+        "layer_norm_affine_only",
+        "applies gamma and beta without normalising",
+        "def layer_norm(x, gamma, beta, eps=1e-5):\n    return x * gamma + beta\n",
+    ),
+    Degenerate(
+        "batch_norm",
+        "batch_norm_identity",
+        "returns x unchanged",
+        "def batch_norm(x, gamma, beta, eps=1e-5):\n    return x\n",
+    ),
+    Degenerate(
+        "batch_norm",
+        "batch_norm_beta_only",
+        "returns beta everywhere (normalised values taken as zero)",
+        "def batch_norm(x, gamma, beta, eps=1e-5):\n    return np.broadcast_to(beta, np.shape(x)).astype(float)\n",
+    ),
+    Degenerate(
+        "batch_norm",
+        "batch_norm_affine_only",
+        "applies gamma and beta without normalising",
+        "def batch_norm(x, gamma, beta, eps=1e-5):\n    return x * gamma + beta\n",
+    ),
+    Degenerate(
+        "rms_norm", "rms_norm_identity", "returns x unchanged", "def rms_norm(x, gamma, eps=1e-6):\n    return x\n"
+    ),
+    Degenerate(
+        "rms_norm",
+        "rms_norm_gamma_only",
+        "multiplies by gamma without normalising",
+        "def rms_norm(x, gamma, eps=1e-6):\n    return x * gamma\n",
+    ),
+    Degenerate(
+        "rms_norm",
+        "rms_norm_zeros",
+        "zeros of the shape of x",
+        "def rms_norm(x, gamma, eps=1e-6):\n    return np.zeros(np.shape(x))\n",
+    ),
+]
+
+MISTAKES += [
+    Mistake(
+        "layer_norm",
+        "one_pass_variance_float32",
+        "computes the variance as mean(x²) - mean(x)² in the input's dtype: wrong for float32 tokens far from 0",
+        """def layer_norm(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    var = (x * x).mean(axis=-1, keepdims=True) - mu * mu
+    return (x - mu) / np.sqrt(var + eps) * gamma + beta
+""",
+        ("mean(x²) - mean(x)²", "cancel"),
+    ),
+    Mistake(
+        "batch_norm",
+        "bn_one_pass_variance_float32",
+        "computes the variance as mean(x²) - mean(x)² in the input's dtype: wrong for float32 features far from 0",
+        """def batch_norm(x, gamma, beta, eps=1e-5):
+    axes = tuple(range(x.ndim - 1))
+    mu = x.mean(axis=axes, keepdims=True)
+    var = (x * x).mean(axis=axes, keepdims=True) - mu * mu
+    return (x - mu) / np.sqrt(var + eps) * gamma + beta
+""",
+        ("mean(x²) - mean(x)²", "cancel"),
+    ),
+    # Writes into the caller's array. The grader passes each call copies of the test's
+    # arrays, so only the sandbox's check that arguments are unchanged after a call
+    # (issue 12, item 5) can catch these two.
+    Mistake(
+        "layer_norm",
+        "subtracts_mean_in_place",
+        "centres x in place (x -= mean), changing the caller's array",
+        """def layer_norm(x, gamma, beta, eps=1e-5):
+    x = np.asarray(x)
+    x -= x.mean(axis=-1, keepdims=True)
+    x /= np.sqrt((x**2).mean(axis=-1, keepdims=True) + eps)
+    return x * gamma + beta
+""",
+        ("changed", "modif", "in place", "x = x"),
+    ),
+    Mistake(
+        "batch_norm",
+        "bn_subtracts_mean_in_place",
+        "centres x in place (x -= mean), changing the caller's array",
+        """def batch_norm(x, gamma, beta, eps=1e-5):
+    x = np.asarray(x)
+    axes = tuple(range(x.ndim - 1))
+    x -= x.mean(axis=axes, keepdims=True)
+    x /= np.sqrt((x**2).mean(axis=axes, keepdims=True) + eps)
+    return x * gamma + beta
+""",
+        ("changed", "modif", "in place", "x = x"),
+    ),
+]
+
+DEGENERATE += [
+    Degenerate(
+        "layer_norm",
+        "layer_norm_nan",
+        "NaN of the shape of x",
+        "def layer_norm(x, gamma, beta, eps=1e-5):\n    return np.full(np.shape(x), np.nan)\n",
     ),
 ]

@@ -1,6 +1,6 @@
 """Chapter 09: next-token shift, log-softmax, cross-entropy, its gradient, perplexity."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "09-cross-entropy"
 
@@ -151,7 +151,7 @@ MISTAKES = [
     picked = log_p[np.arange(len(targets)), np.where(keep, targets, 0)]
     return float(-picked[keep].sum() / keep.sum())
 """,
-        ("take_along_axis",),
+        ("flatten", "take_along_axis"),
     ),
     Mistake(
         "cross_entropy",
@@ -423,5 +423,109 @@ ALTERNATIVES = [
         """def perplexity(logits, targets, ignore_index=None):
     return math.exp(cross_entropy(logits, targets, ignore_index=ignore_index))
 """,
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+DEGENERATE = [
+    Degenerate(
+        "shift_for_next_token",
+        "shift_identity",
+        "returns ids as both inputs and targets",
+        "def shift_for_next_token(ids):\n    return ids, ids\n",
+    ),
+    Degenerate(
+        "shift_for_next_token",
+        "shift_zeros",
+        "zeros of the right shapes",
+        """def shift_for_next_token(ids):
+    ids = np.asarray(ids)
+    return np.zeros_like(ids[..., :-1]), np.zeros_like(ids[..., 1:])
+""",
+    ),
+    Degenerate(
+        "log_softmax",
+        "log_softmax_zeros",
+        "zeros of the right shape",
+        "def log_softmax(logits, axis=-1):\n    return np.zeros(np.shape(logits))\n",
+    ),
+    Degenerate(
+        "log_softmax",
+        "log_softmax_uniform",
+        "-log(n) everywhere: the log-probabilities of a uniform distribution (ignores the logits)",
+        """def log_softmax(logits, axis=-1):
+    logits = np.asarray(logits, dtype=float)
+    return np.full(logits.shape, -np.log(logits.shape[axis]))
+""",
+    ),
+    Degenerate(
+        "log_softmax",
+        "log_softmax_identity",
+        "returns the logits unchanged",
+        "def log_softmax(logits, axis=-1):\n    return logits\n",
+    ),
+    Degenerate(
+        "cross_entropy",
+        "cross_entropy_zero",
+        "returns 0.0",
+        "def cross_entropy(logits, targets, ignore_index=None):\n    return 0.0\n",
+    ),
+    Degenerate(
+        "cross_entropy",
+        "cross_entropy_uniform",
+        "returns log(vocab): the loss of a uniform prediction (ignores logits and targets)",
+        """def cross_entropy(logits, targets, ignore_index=None):
+    return float(np.log(np.shape(logits)[-1]))
+""",
+    ),
+    Degenerate(
+        "cross_entropy_grad",
+        "cross_entropy_grad_zeros",
+        "zeros of the shape of the logits",
+        "def cross_entropy_grad(logits, targets, ignore_index=None):\n    return np.zeros(np.shape(logits))\n",
+    ),
+    Degenerate(
+        "cross_entropy_grad",
+        "cross_entropy_grad_ignores_targets",
+        "softmax / N, ignoring the targets (and ignore_index)",
+        """def cross_entropy_grad(logits, targets, ignore_index=None):
+    logits = np.asarray(logits, dtype=float)
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    p = e / e.sum(axis=-1, keepdims=True)
+    return p / max(1, int(np.prod(logits.shape[:-1])))
+""",
+    ),
+    Degenerate(
+        "perplexity",
+        "perplexity_one",
+        "returns 1.0",
+        "def perplexity(logits, targets, ignore_index=None):\n    return 1.0\n",
+    ),
+    Degenerate(
+        "perplexity",
+        "perplexity_vocab",
+        "returns the vocabulary size: the perplexity of a uniform prediction",
+        "def perplexity(logits, targets, ignore_index=None):\n    return float(np.shape(logits)[-1])\n",
+    ),
+]
+
+MISTAKES += [
+    Mistake(
+        "cross_entropy_grad",
+        "grad_no_max_subtraction",
+        "exponentiates the raw logits for the softmax: inf / inf = NaN for logits of 1e4",
+        """def cross_entropy_grad(logits, targets, ignore_index=None):
+    logits, targets = np.asarray(logits, dtype=float), np.asarray(targets)
+    e = np.exp(logits)
+    p = e / e.sum(axis=-1, keepdims=True)
+    keep = np.ones(targets.shape, dtype=bool) if ignore_index is None else targets != ignore_index
+    onehot = np.arange(logits.shape[-1]) == targets[..., None]
+    n = keep.sum()
+    if n == 0:
+        return np.zeros_like(logits)
+    return (p - onehot) * keep[..., None] / n
+""",
+        ("overflow", "maximum"),
     ),
 ]

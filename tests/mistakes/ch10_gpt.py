@@ -1,6 +1,6 @@
 """Chapter 10: the transformer block, the GPT forward pass, the sampling distribution, generation."""
 
-from tests.mistakes import Alternative, Mistake
+from tests.mistakes import Alternative, Degenerate, Mistake
 
 ASSIGNMENT = "10-gpt"
 
@@ -652,6 +652,145 @@ ALTERNATIVES = [
             token = np.argmax(next_token_distribution(last, temperature=0.0))
         out = np.append(out, np.int64(token))
     return out
+""",
+    ),
+]
+
+# Degenerate answers: each ignores what matters and may earn at most a quarter of its
+# function's points.
+DEGENERATE = [
+    Degenerate(
+        "transformer_block",
+        "block_identity",
+        "returns x unchanged",
+        "def transformer_block(x, params, n_heads, mask=None, norm_first=True):\n    return x\n",
+    ),
+    Degenerate(
+        "transformer_block",
+        "block_zeros",
+        "zeros of the shape of x",
+        "def transformer_block(x, params, n_heads, mask=None, norm_first=True):\n    return np.zeros(np.shape(x))\n",
+    ),
+    Degenerate(
+        "transformer_block",
+        "block_ffn_only",
+        "skips the attention sublayer (ignores the other positions and the mask)",
+        """def transformer_block(x, params, n_heads, mask=None, norm_first=True):
+    p = params
+    if norm_first:
+        h = layer_norm(x, p["ln2_gamma"], p["ln2_beta"])
+        return x + feed_forward(h, p["W_1"], p["b_1"], p["W_2"], p["b_2"])
+    x = layer_norm(x, p["ln1_gamma"], p["ln1_beta"])
+    return layer_norm(x + feed_forward(x, p["W_1"], p["b_1"], p["W_2"], p["b_2"]), p["ln2_gamma"], p["ln2_beta"])
+""",
+    ),
+    Degenerate(
+        "gpt_forward",
+        "gpt_zero_logits",
+        "zero logits of shape (..., n, vocab), with the max_len check",
+        """def gpt_forward(ids, params):
+    ids = np.asarray(ids)
+    if ids.shape[-1] > params["pos_emb"].shape[0]:
+        raise ValueError("sequence longer than max_len")
+    return np.zeros(ids.shape + (params["tok_emb"].shape[0],))
+""",
+    ),
+    Degenerate(
+        "gpt_forward",
+        "gpt_embeddings_only",
+        "logits from the embeddings alone (skips every block and the final norm)",
+        """def gpt_forward(ids, params):
+    ids = np.asarray(ids)
+    n = ids.shape[-1]
+    if n > params["pos_emb"].shape[0]:
+        raise ValueError("sequence longer than max_len")
+    h = params["tok_emb"][ids] + params["pos_emb"][:n]
+    return h @ params["tok_emb"].T
+""",
+    ),
+    Degenerate(
+        "next_token_distribution",
+        "next_token_uniform",
+        "uniform probabilities, after checking the arguments",
+        """def next_token_distribution(logits, temperature=1.0, top_k=None, top_p=None):
+    if temperature < 0 or (top_k is not None and top_k < 1) or (top_p is not None and not 0 < top_p <= 1):
+        raise ValueError("bad sampling argument")
+    n = np.shape(logits)[-1]
+    return np.full(n, 1.0 / n)
+""",
+    ),
+    Degenerate(
+        "next_token_distribution",
+        "next_token_plain_softmax",
+        "softmax of the logits, ignoring temperature, top_k and top_p (arguments checked)",
+        """def next_token_distribution(logits, temperature=1.0, top_k=None, top_p=None):
+    if temperature < 0 or (top_k is not None and top_k < 1) or (top_p is not None and not 0 < top_p <= 1):
+        raise ValueError("bad sampling argument")
+    logits = np.asarray(logits, dtype=float)
+    e = np.exp(logits - logits.max())
+    return e / e.sum()
+""",
+    ),
+    Degenerate(
+        "generate",
+        "generate_prompt_only",
+        "returns the prompt unchanged",
+        "def generate(params, prompt_ids, max_new_tokens, temperature=0.0, top_k=None, top_p=None, seed=0):\n"
+        "    return np.asarray(prompt_ids)\n",
+    ),
+    Degenerate(
+        "generate",
+        "generate_zeros",
+        "appends max_new_tokens zeros to the prompt",
+        "def generate(params, prompt_ids, max_new_tokens, temperature=0.0, top_k=None, top_p=None, seed=0):\n"
+        "    return np.concatenate([np.asarray(prompt_ids), np.zeros(max_new_tokens, dtype=np.int64)])\n",
+    ),
+]
+
+MISTAKES += [
+    Mistake(
+        "next_token_distribution",
+        "default_argsort",
+        "ranks with np.argsort's default (unstable) sort: ties come out in any order once the vocabulary has more "
+        "than 16 entries",
+        _NEXT_HEAD
+        + """    probs = softmax(logits / temperature)
+    order = np.argsort(-probs)
+    if top_k is not None:
+        probs[order[top_k:]] = 0.0
+        probs = probs / probs.sum()
+    if top_p is not None:
+        n = int(np.searchsorted(np.cumsum(probs[order]), top_p)) + 1
+        probs[order[n:]] = 0.0
+        probs = probs / probs.sum()
+    return probs
+""",
+        ("stable", "more than 16"),
+    ),
+]
+
+DEGENERATE += [
+    Degenerate(
+        "gpt_forward",
+        "gpt_nan_logits",
+        "NaN logits of shape (..., n, vocab), with the max_len check",
+        """def gpt_forward(ids, params):
+    ids = np.asarray(ids)
+    if ids.shape[-1] > params["pos_emb"].shape[0]:
+        raise ValueError("sequence longer than max_len")
+    return np.full(ids.shape + (params["tok_emb"].shape[0],), np.nan)
+""",
+    ),
+    Degenerate(
+        "next_token_distribution",
+        "next_token_greedy_always",
+        "one-hot on the largest logit whatever the temperature, top_k and top_p (arguments checked)",
+        """def next_token_distribution(logits, temperature=1.0, top_k=None, top_p=None):
+    if temperature < 0 or (top_k is not None and top_k < 1) or (top_p is not None and not 0 < top_p <= 1):
+        raise ValueError("bad sampling argument")
+    probs = np.zeros(np.shape(logits)[-1])
+    probs[np.argmax(logits)] = 1.0
+    return probs
 """,
     ),
 ]
