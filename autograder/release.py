@@ -122,7 +122,7 @@ def npz_bytes(arrays: dict) -> bytes:
             if array.dtype == object:
                 raise ReleaseError(f"figure data {name!r} is an object array; store numbers or strings")
             data = io.BytesIO()
-            np.lib.format.write_array(data, np.ascontiguousarray(array), allow_pickle=False)
+            np.lib.format.write_array(data, np.array(array, order="C"), allow_pickle=False)  # keeps 0-d arrays
             info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
             info.create_system, info.external_attr = 3, 0o644 << 16
             zf.writestr(info, data.getvalue())

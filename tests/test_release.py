@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 
@@ -151,3 +152,6 @@ def test_npz_bytes_do_not_depend_on_the_order_or_the_clock():
     a = {"x": np.arange(4.0), "y": np.eye(2, dtype=np.float32)}
     assert npz_bytes(a) == npz_bytes(dict(reversed(a.items())))
     assert npz_bytes(a) != npz_bytes({**a, "x": np.arange(4.0) + 1})
+    with np.load(io.BytesIO(npz_bytes({"scalar": np.float64(2.5), "x": np.arange(6).reshape(2, 3).T}))) as data:
+        assert data["scalar"].shape == () and data["scalar"] == 2.5, "a 0-d array must stay 0-d"
+        assert data["x"].tolist() == [[0, 3], [1, 4], [2, 5]]
