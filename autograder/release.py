@@ -24,8 +24,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder import BOOK, SOLUTIONS
+from autograder import BOOK, SOLUTIONS, student_kit
 from autograder.contract import NotebookContract, load_course
+from autograder.student_kit import add_to_notebook
 
 CONFIG = Path(__file__).with_name("nbgrader_config.py")
 REFERENCE_HEADER = '''"""The course's reference solutions, generated from the solution cells of solutions/*/*.ipynb.
@@ -42,7 +43,7 @@ import re  # noqa: F401
 
 import numpy as np  # noqa: F401
 '''
-BOOK_TEST_TAGS = ["raises-exception", "remove-output"]
+BOOK_TEST_TAGS = ["remove-output"]  # a wrapped test cell never raises; its "not implemented yet" stays out of the book
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__"}
 FIGURE_DATA = "figure_data.py"  # solutions/<assignment>/figure_data.py: make(ref) -> {file: {array: ndarray}}
 NOT_RELEASED = ("*.py",)  # instructor scripts in a chapter folder (figure_data.py) never reach book/
@@ -94,6 +95,13 @@ def _postprocess(nb: dict) -> dict:
                 ln for ln in src.splitlines() if "NotImplementedError" not in ln and ln.strip() != "# YOUR CODE HERE"
             ]
             cell["source"] = "\n".join(lines).rstrip()
+    # Checks that report instead of stopping "Run all", and a "Check your work" table at the end.
+    add_to_notebook(nb)
+    for cell in nb["cells"]:
+        if isinstance(cell["source"], str):  # as nbformat writes it: a list of lines
+            cell["source"] = cell["source"].splitlines(keepends=True)
+        nbg = cell.get("metadata", {}).get("nbgrader", {})
+        if "checksum" in nbg:
             nbg["checksum"] = _checksum(cell)
     nb.get("metadata", {}).pop("widgets", None)
     return nb
@@ -103,7 +111,8 @@ def _checksum(cell: dict) -> str:
     from nbformat import from_dict
     from nbgrader.utils import compute_checksum
 
-    return compute_checksum(from_dict(cell))
+    src = cell["source"]
+    return compute_checksum(from_dict({**cell, "source": "".join(src) if isinstance(src, list) else src}))
 
 
 def _dump(nb: dict) -> bytes:
@@ -193,11 +202,15 @@ def release(
     reference = reference or solutions / "reference.py"
     _write_if_changed(reference, reference_source(contracts).encode(), changed)
     recorded = json.loads(stamps.read_text()) if stamps and stamps.exists() else {}
-    # A chapter's release depends on its folder, this module and the nbgrader config, and
+    # A chapter's release depends on its folder, this module, the student kit and the nbgrader config, and
     # (through figure_data.py) on the reference.
     sources = {
         a: _tree_digest(
-            solutions / a, Path(__file__), CONFIG, *([reference] if (solutions / a / FIGURE_DATA).is_file() else [])
+            solutions / a,
+            Path(__file__),
+            CONFIG,
+            Path(student_kit.__file__),
+            *([reference] if (solutions / a / FIGURE_DATA).is_file() else []),
         )
         for a in {c.assignment for c in contracts}
     }

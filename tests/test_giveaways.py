@@ -164,9 +164,10 @@ def answer_cell(helper: Helper, function: str, required: int) -> str:
 
 
 def submissions(root: Path) -> dict[str, Helper]:
-    """One submission per (chapter, helper): every answer cell of the chapter calls the helper."""
+    """One submission per (chapter, helper): every answer cell of the chapter calls the helper.
+    A helper pasted the same way in several notebooks (the course-helpers cell) is graded once."""
     ref = _reference()
-    helpers = [h for p in sorted(BOOK.glob("*/*.ipynb")) for h in helpers_of(p)]
+    helpers = list({(h.name, h.source): h for p in sorted(BOOK.glob("*/*.ipynb")) for h in helpers_of(p)}.values())
     students = {}
     for contract in support.course():
         functions = [a for a in contract.answers if not a.startswith("quiz_")]
