@@ -6,7 +6,8 @@
 - every visible test cell wrapped in ``with check("test_..."):``, which prints one line
   (✔, or ✘ with the test's message, or "not implemented yet", or a trimmed traceback),
   records the result and never lets the exception escape;
-- every demo cell that calls the student's functions wrapped in ``with try_it():``;
+- every demo cell that calls the student's functions, and every cell that reads a data file
+  shipped with the notebook (a figure's stored results), wrapped in ``with try_it():``;
 - a final "Check your work" markdown and code cell: a table of every visible test
   (passed / failed with its message / not run yet) and every question still unanswered.
 
@@ -24,6 +25,7 @@ import tokenize
 MARKER = "course_kit"  # cell.metadata[MARKER] = one of KINDS, on every cell release inserts
 KINDS = ("helpers", "check-intro", "check")
 DEMO_TAG = "raises-exception"  # a source demo cell with this tag calls the student's functions
+DATA_FILE_READ = "np.load("  # a cell that reads a file shipped next to the notebook (it may be missing)
 
 KIT_SOURCE = '''\
 # Course helpers: each check below an exercise runs inside `with check(...)`, which prints
@@ -46,9 +48,14 @@ class _CourseChecks:
         if kind is not None and not issubclass(kind, Exception):
             return False  # Ctrl-C and the like still stop the cell
         status, message = _course_outcome(kind, error, tb)
-        if self.grade_id is None:  # a demo cell
+        if self.grade_id is None:  # a demo or figure cell
             if status == "not implemented":
                 print("Not implemented yet: run this cell again once the function it uses is written.")
+            elif issubclass(kind, FileNotFoundError):
+                print(
+                    f"{error.filename} is missing: put it next to this notebook (it comes with the chapter), "
+                    "then run this cell again."
+                )
             elif status != "passed":
                 print(message, file=_sys.stderr)
             return True
@@ -187,7 +194,7 @@ def add_to_notebook(nb: dict) -> dict:
         elif nbg.get("solution"):
             if gid.startswith("quiz_"):
                 questions.append(gid)
-        elif DEMO_TAG in tags:
+        elif DEMO_TAG in tags or (DATA_FILE_READ in _source(cell) and "setup" not in tags):
             cell["source"] = wrap(_source(cell), "with try_it():")
             meta["tags"] = [t for t in tags if t != DEMO_TAG]
     if setup_at is None:

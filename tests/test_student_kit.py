@@ -74,13 +74,13 @@ def test_add_to_notebook_needs_a_setup_cell():
         add_to_notebook(copy.deepcopy(nb))
 
 
-def _run(nb: dict, assignment: str = CHAPTER) -> dict:
+def _run(nb: dict, assignment: str = CHAPTER, folder=None) -> dict:
     """Execute a notebook like "Run all" in Jupyter: stops at the first exception that escapes a cell."""
     import nbformat
     from nbclient import NotebookClient
 
     node = nbformat.reads(json.dumps(nb), as_version=4)
-    resources = {"metadata": {"path": str(BOOK / assignment)}}
+    resources = {"metadata": {"path": str(folder or BOOK / assignment)}}
     NotebookClient(node, timeout=120, kernel_name="python3", resources=resources).execute()
     return json.loads(nbformat.writes(node))
 
@@ -110,6 +110,17 @@ def test_a_blank_notebook_runs_to_the_end_and_lists_everything_as_not_implemente
     out = _stream(done["cells"][-1])
     assert "0 of" in out and "Questions still unanswered" in out
     assert all(q in out for q in contract.answers if q.startswith("quiz_"))
+
+
+@pytest.mark.slow
+def test_a_notebook_downloaded_without_its_data_files_still_runs_to_the_end(monkeypatch, tmp_path):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    contract = _contract("07-residuals")
+    assert (BOOK / contract.assignment / "fig_gradient_norms.npz").exists()
+    done = _run(support.released(contract), contract.assignment, folder=tmp_path)  # no .npz in tmp_path
+    (figure,) = [c for c in done["cells"] if c.get("id") == "fig-gradient-norms"]
+    assert "fig_gradient_norms.npz is missing" in _stream(figure)
+    assert set(_table(done).values()) == {"not implemented yet"}
 
 
 @pytest.mark.slow
