@@ -30,11 +30,19 @@ def permutation_equivariance(ref) -> dict[str, np.ndarray]:
     return {"outputs": outputs, "gap_plain": np.array(gap_plain), "gap_pos": np.array(gap_pos)}
 
 
+def rope_scores(ref) -> np.ndarray:
+    """fig-rope-relative: a random q and k at every pair of positions 0..39, rotated by RoPE."""
+    rng = np.random.default_rng(6)
+    q, k = rng.normal(size=16), rng.normal(size=16)
+    return ref.rope(np.tile(q, (40, 1))) @ ref.rope(np.tile(k, (40, 1))).swapaxes(-1, -2)  # (40, 40)
+
+
 def make(ref):
     return {
         "fig_permutation_equivariance": permutation_equivariance(ref),
         "fig_sinusoids": {
             "table": ref.sinusoidal_positional_encoding(100, 64),  # fig-sinusoid-matrix
             "pe_rope": ref.sinusoidal_positional_encoding(40, 16),  # fig-rope-relative
+            "rope_scores": rope_scores(ref),  # fig-rope-relative
         },
     }
