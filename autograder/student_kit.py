@@ -6,8 +6,9 @@
 - every visible test cell wrapped in ``with check("test_..."):``, which prints one line
   (✔, or ✘ with the test's message, or "not implemented yet", or a trimmed traceback),
   records the result and never lets the exception escape;
-- every demo cell that calls the student's functions, and every cell that reads a data file
-  shipped with the notebook (a figure's stored results), wrapped in ``with try_it():``;
+- every demo cell that calls the student's functions, every cell that reads a data file
+  shipped with the notebook (a figure's stored results) and every later cell that uses
+  what such a cell made, wrapped in ``with try_it():``;
 - a final "Check your work" markdown and code cell: a table of every visible test
   (passed / failed with its message / not run yet) and every question still unanswered.
 
@@ -168,6 +169,23 @@ def ast_ok(source: str) -> bool:
     return True
 
 
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell reads before setting them, names it sets), statement by statement."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return set(), set()
+    free: set[str] = set()
+    bound: set[str] = set()
+    for stmt in body:
+        names = [n for n in ast.walk(stmt) if isinstance(n, ast.Name)]
+        bound |= {n.id for n in names if isinstance(n.ctx, ast.Store)}  # loop variables, comprehensions
+        free |= {n.id for n in names if isinstance(n.ctx, ast.Load)} - bound
+        if isinstance(stmt, ast.FunctionDef | ast.ClassDef):
+            bound.add(stmt.name)
+    return free, bound
+
+
 def _new_cell(cell_type: str, source: str, kind: str, cell_id: str, tags: list[str]) -> dict:
     cell = {"cell_type": cell_type, "id": cell_id, "metadata": {MARKER: kind, "tags": tags}, "source": source}
     if cell_type == "code":
@@ -179,6 +197,7 @@ def add_to_notebook(nb: dict) -> dict:
     """Insert the course-helpers and "Check your work" cells and wrap tests and demos (in place)."""
     cells = nb["cells"]
     tests, questions = [], []
+    from_data: set[str] = set()  # names set by cells that may fail (a missing data file, a stub)
     setup_at = None
     for i, cell in enumerate(cells):
         if cell["cell_type"] != "code":
@@ -196,9 +215,13 @@ def add_to_notebook(nb: dict) -> dict:
         elif nbg.get("solution"):
             if gid.startswith("quiz_"):
                 questions.append(gid)
-        elif DEMO_TAG in tags or (DATA_FILE_READ in _source(cell) and "setup" not in tags):
-            cell["source"] = wrap(_source(cell), "with try_it():")
-            meta["tags"] = [t for t in tags if t != DEMO_TAG]
+        elif "setup" not in tags:
+            free, bound = _names(_source(cell))
+            reads_data = DATA_FILE_READ in _source(cell)
+            if DEMO_TAG in tags or reads_data or free & from_data:
+                cell["source"] = wrap(_source(cell), "with try_it():")
+                meta["tags"] = [t for t in tags if t != DEMO_TAG]
+                from_data |= bound  # undefined when the cell fails: later cells that read them may fail too
     if setup_at is None:
         raise ValueError("a course notebook needs a setup cell (tag 'setup') before the helpers can go in")
     cells.insert(setup_at + 1, _new_cell("code", KIT_SOURCE.rstrip(), "helpers", "course-kit", ["remove-cell"]))
