@@ -3,20 +3,30 @@
 ``release`` regenerates ``book/<assignment>/`` from ``solutions/<assignment>/``
 and ``solutions/reference.py`` from the solution cells. Files are rewritten only
 when their content changes, so a second run on an unchanged tree touches nothing.
+
+A chapter whose folder holds ``figure_data.py`` gets the data its figures fall back
+on until the student's functions work: ``make(ref)`` (``ref`` is the freshly loaded
+reference module) returns ``{file name: {array name: ndarray}}`` and each entry is
+written to ``book/<assignment>/<file name>.npz``, byte for byte the same on every run.
+No ``*.py`` file of a chapter folder is ever released.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import io
 import json
 import os
 import shutil
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
-from autograder import BOOK, SOLUTIONS
+from autograder import BOOK, SOLUTIONS, student_kit
 from autograder.contract import NotebookContract, load_course
+from autograder.student_kit import add_to_notebook
 
 CONFIG = Path(__file__).with_name("nbgrader_config.py")
 REFERENCE_HEADER = '''"""The course's reference solutions, generated from the solution cells of solutions/*/*.ipynb.
@@ -33,8 +43,12 @@ import re  # noqa: F401
 
 import numpy as np  # noqa: F401
 '''
-BOOK_TEST_TAGS = ["raises-exception", "remove-output"]
+BOOK_TEST_TAGS = ["remove-output"]  # a wrapped test cell never raises; its "not implemented yet" stays out of the book
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__"}
+FIGURE_DATA = "figure_data.py"  # solutions/<assignment>/figure_data.py: make(ref) -> {file: {array: ndarray}}
+NOT_RELEASED = ("*.py",)  # instructor scripts in a chapter folder (figure_data.py) never reach book/
+RELEASED_SUFFIXES = {".ipynb", ".npz"}  # generated files that disappear from book/ when their source does
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same arrays always give the same bytes
 
 
 class ReleaseError(RuntimeError):
@@ -81,6 +95,13 @@ def _postprocess(nb: dict) -> dict:
                 ln for ln in src.splitlines() if "NotImplementedError" not in ln and ln.strip() != "# YOUR CODE HERE"
             ]
             cell["source"] = "\n".join(lines).rstrip()
+    # Checks that report instead of stopping "Run all", and a "Check your work" table at the end.
+    add_to_notebook(nb)
+    for cell in nb["cells"]:
+        if isinstance(cell["source"], str):  # as nbformat writes it: a list of lines
+            cell["source"] = cell["source"].splitlines(keepends=True)
+        nbg = cell.get("metadata", {}).get("nbgrader", {})
+        if "checksum" in nbg:
             nbg["checksum"] = _checksum(cell)
     nb.get("metadata", {}).pop("widgets", None)
     return nb
@@ -90,11 +111,55 @@ def _checksum(cell: dict) -> str:
     from nbformat import from_dict
     from nbgrader.utils import compute_checksum
 
-    return compute_checksum(from_dict(cell))
+    src = cell["source"]
+    return compute_checksum(from_dict({**cell, "source": "".join(src) if isinstance(src, list) else src}))
 
 
 def _dump(nb: dict) -> bytes:
     return (json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def npz_bytes(arrays: dict) -> bytes:
+    """An ``.npz`` archive (``np.load`` reads it) whose bytes depend only on the arrays:
+    sorted names, fixed timestamps and permissions, no compression, no pickles."""
+    import numpy as np
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name in sorted(arrays):
+            array = np.asarray(arrays[name])
+            if array.dtype == object:
+                raise ReleaseError(f"figure data {name!r} is an object array; store numbers or strings")
+            data = io.BytesIO()
+            np.lib.format.write_array(data, np.array(array, order="C"), allow_pickle=False)  # keeps 0-d arrays
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
+            info.create_system, info.external_attr = 3, 0o644 << 16
+            zf.writestr(info, data.getvalue())
+    return buf.getvalue()
+
+
+def _load_module(path: Path, name: str):
+    """Import a file as a new module object, every time (never a cached one from sys.modules)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def figure_data(chapter: Path, reference: Path) -> dict[str, bytes]:
+    """The figure-data files of one chapter, ``{file name: npz bytes}`` (empty without figure_data.py)."""
+    script = chapter / FIGURE_DATA
+    if not script.is_file():
+        return {}
+    ref = _load_module(reference, "_course_reference")
+    made = _load_module(script, f"_figure_data_{chapter.name.replace('-', '_')}").make(ref)
+    files = {}
+    for name, arrays in sorted(made.items()):
+        name = name if name.endswith(".npz") else f"{name}.npz"
+        if Path(name).name != name:
+            raise ReleaseError(f"{script}: figure data file {name!r} must be a plain file name")
+        files[name] = npz_bytes(arrays)
+    return files
 
 
 def _nbgrader_api(root: Path):
@@ -137,8 +202,18 @@ def release(
     reference = reference or solutions / "reference.py"
     _write_if_changed(reference, reference_source(contracts).encode(), changed)
     recorded = json.loads(stamps.read_text()) if stamps and stamps.exists() else {}
-    # A chapter's release depends on its folder, this module and the nbgrader config.
-    sources = {a: _tree_digest(solutions / a, Path(__file__), CONFIG) for a in {c.assignment for c in contracts}}
+    # A chapter's release depends on its folder, this module, the student kit and the nbgrader config, and
+    # (through figure_data.py) on the reference.
+    sources = {
+        a: _tree_digest(
+            solutions / a,
+            Path(__file__),
+            CONFIG,
+            Path(student_kit.__file__),
+            *([reference] if (solutions / a / FIGURE_DATA).is_file() else []),
+        )
+        for a in {c.assignment for c in contracts}
+    }
     assignments = sorted(a for a in sources if not _up_to_date(recorded.get(a), sources[a], book / a))
     if not assignments:
         return changed
@@ -147,7 +222,9 @@ def release(
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
         root = Path(tmp)
         for a in assignments:
-            shutil.copytree(solutions / a, root / "source" / a, ignore=shutil.ignore_patterns(*SKIP_DIRS))
+            # nbgrader copies every file of the source folder: the chapter's scripts stay behind.
+            ignore = shutil.ignore_patterns(*SKIP_DIRS, *NOT_RELEASED)
+            shutil.copytree(solutions / a, root / "source" / a, ignore=ignore)
         api = _nbgrader_api(root)
         for a in assignments:
             result = api.generate_assignment(a, force=True)
@@ -165,8 +242,13 @@ def release(
                 else:
                     data = src.read_bytes()
                 _write_if_changed(book / a / rel, data, changed)
-            for old in sorted((book / a).rglob("*.ipynb")):
-                if old.relative_to(book / a) not in produced and not SKIP_DIRS & set(old.parts):
+            for name, data in figure_data(solutions / a, reference).items():
+                produced.add(Path(name))
+                _write_if_changed(book / a / name, data, changed)
+            for old in sorted((book / a).rglob("*")):
+                if old.suffix not in RELEASED_SUFFIXES or SKIP_DIRS & set(old.parts):
+                    continue
+                if old.relative_to(book / a) not in produced:
                     old.unlink()
                     changed.append(old)
             recorded[a] = {"source": sources[a], "released": _tree_digest(book / a)}

@@ -37,6 +37,7 @@ from autograder.sandbox import (
     StudentError,
     shared_zygote,
 )
+from autograder.student_kit import is_course_cell
 
 ALLOWED_IMPORTS = {"numpy", "math", "re", "collections", "itertools", "functools"}
 MAX_NOTEBOOK_BYTES = 100 * 1024**2  # after outputs are stripped
@@ -215,6 +216,8 @@ def build_program(contract: NotebookContract, nb: dict) -> tuple[list[tuple[str,
                 flags.append(f"answer cell {gid} appears more than once; the last copy was graded (as Run all does)")
             answers[gid] = src
             program.append((gid, src))
+        elif is_course_cell(cell):
+            continue  # inserted by release (student_kit) and left unchanged: not the student's code
         elif gid in test_ids or gid in contract.locked_ids or src.strip() in contract.locked_sources:
             continue  # the course's own cells: tests are run from the source, demos not at all
         elif src.strip():

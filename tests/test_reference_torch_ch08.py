@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -66,20 +64,18 @@ def test_small_variance_inputs_match_torch():
         np.testing.assert_allclose(ref.rms_norm(x, gamma), expected, rtol=1e-9, atol=1e-12)
 
 
-def _figure_helper() -> dict:
-    """The locked cell of the chapter that computes the Pre-LN/Post-LN gradients by hand."""
-    nb = json.loads((SOLUTIONS / "08-layer-norm" / "layer_norm.ipynb").read_text(encoding="utf-8"))
-    (cell,) = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "helper_pre_post_ln"]
-    namespace = {"np": np}
-    exec("".join(cell["source"]), namespace)
-    return namespace
+def _figure_data():
+    """solutions/08-layer-norm/figure_data.py, which computes the Pre-LN/Post-LN gradients by hand."""
+    from autograder.release import _load_module
+
+    return _load_module(SOLUTIONS / "08-layer-norm" / "figure_data.py", "_figure_data_ch08")
 
 
 @pytest.mark.parametrize("pre_ln", [False, True])
 def test_the_pre_post_ln_figure_backpropagates_like_torch_autograd(pre_ln):
-    helper = _figure_helper()
-    x, params, readout = helper["random_stack"](4, 5, n=6, d=8, d_ff=16)
-    got = helper["weight_gradient_norms"](x, params, readout, pre_ln)
+    data = _figure_data()
+    x, params, readout = data.random_stack(4, 5, n=6, d=8, d_ff=16)
+    got = data.weight_gradient_norms(ref.layer_norm, x, params, readout, pre_ln)
     h = torch.tensor(x)
     weights = [(torch.tensor(W_1, requires_grad=True), torch.tensor(W_2)) for W_1, W_2 in params]
     for W_1, W_2 in weights:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 
@@ -95,3 +96,62 @@ def test_source_notebooks_are_committed_without_outputs():
             i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c["outputs"] or c["execution_count"])
         ]
         assert not dirty, f"{path}: cells {dirty} have outputs; clear them before committing"
+
+
+FIGURE_DATA = """
+import numpy as np
+
+
+def make(ref):
+    z = np.array([[2.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    return {
+        "fig_softmax": {"weights": ref.softmax(z), "z": z},
+        "fig_counts.npz": {"n": np.arange(3, dtype=np.int64), "label": np.array(["a", "bc"])},
+    }
+"""
+
+
+def test_figure_data_is_made_from_the_reference_as_deterministic_npz_and_scripts_stay_behind(tmp_path):
+    import numpy as np
+
+    solutions = tmp_path / "solutions"
+    shutil.copytree(SOLUTIONS / "03-attention", solutions / "03-attention")
+    (solutions / "03-attention" / "figure_data.py").write_text(FIGURE_DATA, encoding="utf-8")
+    (solutions / "03-attention" / "notes.py").write_text("SECRET = 1\n", encoding="utf-8")
+    book, stamps = tmp_path / "book", tmp_path / "stamps.json"
+    release(solutions, book, stamps=stamps)
+    chapter = book / "03-attention"
+    assert sorted(p.name for p in chapter.iterdir()) == ["attention.ipynb", "fig_counts.npz", "fig_softmax.npz"]
+    with np.load(chapter / "fig_softmax.npz") as data:
+        assert sorted(data.files) == ["weights", "z"]
+        e = np.exp([2.0, 1.0, 0.0])
+        assert np.allclose(data["weights"], [e / e.sum(), [1 / 3] * 3])
+    with np.load(chapter / "fig_counts.npz") as data:
+        assert data["n"].tolist() == [0, 1, 2] and data["label"].tolist() == ["a", "bc"]
+
+    # Byte for byte the same in a fresh folder; a second release changes nothing.
+    again = tmp_path / "again"
+    release(solutions, again)
+    assert _files(again / "03-attention") == _files(chapter)
+    assert release(solutions, book, stamps=stamps) == []
+
+    # The stamp covers figure_data.py: an edit is released, a removal deletes the data.
+    script = solutions / "03-attention" / "figure_data.py"
+    script.write_text(FIGURE_DATA.replace("[0.0, 0.0, 0.0]", "[0.0, 0.0, 1.0]"), encoding="utf-8")
+    assert release(solutions, book, stamps=stamps) == [chapter / "fig_softmax.npz"]
+    script.unlink()
+    assert sorted(release(solutions, book, stamps=stamps)) == [chapter / "fig_counts.npz", chapter / "fig_softmax.npz"]
+    assert sorted(p.name for p in chapter.iterdir()) == ["attention.ipynb"]
+
+
+def test_npz_bytes_do_not_depend_on_the_order_or_the_clock():
+    import numpy as np
+
+    from autograder.release import npz_bytes
+
+    a = {"x": np.arange(4.0), "y": np.eye(2, dtype=np.float32)}
+    assert npz_bytes(a) == npz_bytes(dict(reversed(a.items())))
+    assert npz_bytes(a) != npz_bytes({**a, "x": np.arange(4.0) + 1})
+    with np.load(io.BytesIO(npz_bytes({"scalar": np.float64(2.5), "x": np.arange(6).reshape(2, 3).T}))) as data:
+        assert data["scalar"].shape == () and data["scalar"] == 2.5, "a 0-d array must stay 0-d"
+        assert data["x"].tolist() == [[0, 3], [1, 4], [2, 5]]
