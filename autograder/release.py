@@ -97,6 +97,10 @@ def _postprocess(nb: dict) -> dict:
             cell["source"] = "\n".join(lines).rstrip()
     # Checks that report instead of stopping "Run all", and a "Check your work" table at the end.
     add_to_notebook(nb)
+    ids = [c.get("id") for c in nb["cells"] if c.get("id")]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:  # Jupyter refuses such a notebook; the source's ids may clash with the inserted cells'
+        raise ReleaseError(f"cell ids used twice in the released notebook: {', '.join(twice)}")
     for cell in nb["cells"]:
         if isinstance(cell["source"], str):  # as nbformat writes it: a list of lines
             cell["source"] = cell["source"].splitlines(keepends=True)
