@@ -188,7 +188,9 @@ class Variant:
         V, d = params["tok_emb"].shape
         grads = {"blocks": [None] * len(caches)}
         tok_out = gl.reshape(-1, V).T @ h_f.reshape(-1, d)
-        gx, grads["ln_f_gamma"], grads["ln_f_beta"] = r.layer_norm_backward(x, params["ln_f_gamma"], gl @ params["tok_emb"])
+        gx, grads["ln_f_gamma"], grads["ln_f_beta"] = r.layer_norm_backward(
+            x, params["ln_f_gamma"], gl @ params["tok_emb"]
+        )
         for i in reversed(range(len(caches))):
             b, c, g = params["blocks"][i], caches[i], {}
             nh = params["n_heads"]
@@ -276,10 +278,15 @@ def main() -> None:
             runs = []
             for seed in range(args.seeds):
                 start = time.time()
-                runs.append(train(ref, switches, exp["model"], exp["train"], seed, args.steps, args.batch, test_digits, banned))
+                runs.append(
+                    train(ref, switches, exp["model"], exp["train"], seed, args.steps, args.batch, test_digits, banned)
+                )
                 losses = runs[-1][0]
-                print(f"{name}/{label} seed {seed}: final loss {np.nanmean(losses[-20:]):.3f}, "
-                      f"exact {runs[-1][2]:.1%}, {time.time() - start:.0f}s", flush=True)
+                print(
+                    f"{name}/{label} seed {seed}: final loss {np.nanmean(losses[-20:]):.3f}, "
+                    f"exact {runs[-1][2]:.1%}, {time.time() - start:.0f}s",
+                    flush=True,
+                )
             results[f"{name}.{label}.loss"] = np.stack([r[0] for r in runs])  # (seeds, steps)
             results[f"{name}.{label}.grad_norm"] = np.stack([r[1] for r in runs])  # (seeds, steps)
             results[f"{name}.{label}.exact"] = np.array([r[2] for r in runs])  # (seeds,)
