@@ -1603,6 +1603,10 @@ def train_step(params, state, ids, targets, step, config):
         The new optimizer state.
     loss : float
         The loss of the batch before the update.
+
+    Non-array entries of params (e.g. "n_heads") are copied. A float32 model may give
+    float32 or float64 results. Arguments are never modified (write x = x + ...,
+    not x += ...).
     """
     loss, grads = gpt_loss_and_grads(ids, targets, params, config.get("ignore_index"))
     if config.get("max_norm") is not None:
