@@ -1708,3 +1708,281 @@ def embedding_backward(ids, grad_out, vocab_size):
     grad = np.zeros((vocab_size, d), dtype=np.result_type(grad_out.dtype, np.float64))  # (vocab_size, d)
     np.add.at(grad, ids.reshape(-1), grad_out.reshape(-1, d))  # repeated ids accumulate
     return grad
+
+
+# --- 13-training/training.ipynb: gpt_loss_and_grads ---
+
+def gpt_loss_and_grads(ids, targets, params, ignore_index=None):
+    """Cross-entropy loss of gpt_forward and its gradient for every array of params.
+
+    Parameters
+    ----------
+    ids : ndarray of int, shape (..., n)
+        Input token ids, n <= max_len.
+    targets : ndarray of int, shape (..., n)
+        The token that should follow each position; positions whose target equals
+        ignore_index do not count.
+    params : dict
+        Chapter 10's GPT parameters: "tok_emb" (vocab, d_model), "pos_emb"
+        (max_len, d_model), "blocks" (a list of transformer_block dicts), "n_heads",
+        "ln_f_gamma", "ln_f_beta".
+    ignore_index : int, optional
+        The target value of positions left out of the mean. None: every position counts.
+
+    Returns
+    -------
+    loss : float
+        cross_entropy(gpt_forward(ids, params), targets, ignore_index).
+    grads : dict
+        The structure of params without its non-array entries (no "n_heads"): one
+        array dL/dA per array A of params, of A's shape. The tied tok_emb gets both its
+        input and its output contribution.
+
+    Raises
+    ------
+    ValueError
+        If n is larger than max_len.
+
+    A float32 input may give a float32 or a float64 result. Arguments are never
+    modified (write x = x + ..., not x += ...).
+    """
+    ids = np.asarray(ids)
+    tok_emb, pos_emb, n_heads = params["tok_emb"], params["pos_emb"], params["n_heads"]
+    n, vocab = ids.shape[-1], tok_emb.shape[0]
+    if n > pos_emb.shape[0]:
+        raise ValueError(f"the sequence has {n} tokens but the model has only {pos_emb.shape[0]} positions")
+    mask = causal_mask(n)  # (n, n)
+    x = tok_emb[ids] + pos_emb[:n]  # (..., n, d_model)
+    saved = []  # what each block's backward pass needs
+    for block in params["blocks"]:
+        attn = block["attn"]
+        h = layer_norm(x, block["ln1_gamma"], block["ln1_beta"], eps=1e-5)  # (..., n, d_model)
+        Q = split_heads(h @ attn["W_q"] + attn.get("b_q", 0.0), n_heads)  # (..., n_heads, n, d_head)
+        K = split_heads(h @ attn["W_k"] + attn.get("b_k", 0.0), n_heads)  # (..., n_heads, n, d_head)
+        V = split_heads(h @ attn["W_v"] + attn.get("b_v", 0.0), n_heads)  # (..., n_heads, n, d_head)
+        heads, _ = scaled_dot_product_attention(Q, K, V, mask)  # (..., n_heads, n, d_head)
+        merged = merge_heads(heads)  # (..., n, d_model)
+        x_mid = x + merged @ attn["W_o"] + attn.get("b_o", 0.0)  # (..., n, d_model)
+        h_ff = layer_norm(x_mid, block["ln2_gamma"], block["ln2_beta"], eps=1e-5)  # (..., n, d_model)
+        x_out = x_mid + feed_forward(h_ff, block["W_1"], block["b_1"], block["W_2"], block["b_2"])  # (..., n, d_model)
+        saved.append((x, h, Q, K, V, merged, x_mid, h_ff))
+        x = x_out
+    h_f = layer_norm(x, params["ln_f_gamma"], params["ln_f_beta"], eps=1e-5)  # (..., n, d_model)
+    logits = h_f @ tok_emb.swapaxes(-1, -2)  # (..., n, vocab)
+    loss = cross_entropy(logits, targets, ignore_index)
+    grad_logits = cross_entropy_grad(logits, targets, ignore_index)  # (..., n, vocab)
+
+    d_model = tok_emb.shape[-1]
+    grads = {}
+    grad_h_f = grad_logits @ tok_emb  # (..., n, d_model)
+    grad_tok_out = grad_logits.reshape(-1, vocab).swapaxes(-1, -2) @ h_f.reshape(-1, d_model)  # (vocab, d_model)
+    grad_x, grads["ln_f_gamma"], grads["ln_f_beta"] = layer_norm_backward(x, params["ln_f_gamma"], grad_h_f)
+    block_grads = []
+    for block, (x_in, h, Q, K, V, merged, x_mid, h_ff) in zip(params["blocks"][::-1], saved[::-1], strict=True):
+        attn, g, g_attn = block["attn"], {}, {}
+        ff = feed_forward_backward(h_ff, block["W_1"], block["b_1"], block["W_2"], block["b_2"], grad_x)
+        for key in ("W_1", "b_1", "W_2", "b_2"):
+            g[key] = ff[key]
+        grad_h_ff, g["ln2_gamma"], g["ln2_beta"] = layer_norm_backward(x_mid, block["ln2_gamma"], ff["x"])
+        grad_mid = grad_x + grad_h_ff  # (..., n, d_model) the residual path and the feed-forward path
+        grad_merged, g_attn["W_o"], grad_b_o = linear_backward(merged, attn["W_o"], grad_mid)
+        grad_heads = split_heads(grad_merged, n_heads)  # (..., n_heads, n, d_head)
+        grad_Q, grad_K, grad_V = attention_backward(Q, K, V, grad_heads, mask)  # (..., n_heads, n, d_head)
+        grad_h = 0.0
+        for name, grad_proj in (("q", grad_Q), ("k", grad_K), ("v", grad_V)):
+            grad_in, g_attn[f"W_{name}"], grad_b = linear_backward(h, attn[f"W_{name}"], merge_heads(grad_proj))
+            grad_h = grad_h + grad_in  # (..., n, d_model) h feeds all three projections
+            if f"b_{name}" in attn:
+                g_attn[f"b_{name}"] = grad_b
+        if "b_o" in attn:
+            g_attn["b_o"] = grad_b_o
+        grad_x_ln, g["ln1_gamma"], g["ln1_beta"] = layer_norm_backward(x_in, block["ln1_gamma"], grad_h)
+        grad_x = grad_mid + grad_x_ln  # (..., n, d_model)
+        g["attn"] = {key: g_attn[key] for key in attn}
+        block_grads.append({key: g[key] for key in block})
+    grads["blocks"] = block_grads[::-1]
+    grads["tok_emb"] = grad_tok_out + embedding_backward(ids, grad_x, vocab)  # (vocab, d_model) both uses
+    grad_pos = np.zeros(pos_emb.shape, dtype=grad_x.dtype)  # (max_len, d_model)
+    grad_pos[:n] = grad_x.reshape(-1, n, d_model).sum(axis=0)  # positions beyond n get no gradient
+    grads["pos_emb"] = grad_pos
+    return float(loss), grads
+
+
+# --- 13-training/training.ipynb: clip_grad_norm ---
+
+def clip_grad_norm(grads, max_norm):
+    """Scale all gradients together so that their global L2 norm is at most max_norm.
+
+    Parameters
+    ----------
+    grads : dict or list
+        Nested dicts and lists whose leaves are arrays (any shapes); non-array
+        leaves are copied unchanged.
+    max_norm : float
+        The largest allowed global norm.
+
+    Returns
+    -------
+    clipped : dict or list
+        The structure of grads; every array multiplied by max_norm / total_norm when
+        total_norm > max_norm, unchanged otherwise.
+    total_norm : float
+        sqrt of the sum of the squares of every entry of every array, before clipping.
+
+    A float32 input may give a float32 or a float64 result. Arguments are never
+    modified (write x = x + ..., not x += ...).
+    """
+
+    def arrays(tree):
+        if isinstance(tree, dict):
+            for value in tree.values():
+                yield from arrays(value)
+        elif isinstance(tree, (list, tuple)):
+            for value in tree:
+                yield from arrays(value)
+        elif isinstance(tree, np.ndarray):
+            yield tree
+
+    def scaled(tree, factor):
+        if isinstance(tree, dict):
+            return {key: scaled(value, factor) for key, value in tree.items()}
+        if isinstance(tree, (list, tuple)):
+            return [scaled(value, factor) for value in tree]
+        if isinstance(tree, np.ndarray):
+            return tree * factor  # a new array, same dtype for a Python float factor
+        return tree
+
+    total_norm = math.sqrt(sum(float(np.sum(np.square(a, dtype=np.float64))) for a in arrays(grads)))
+    factor = max_norm / total_norm if total_norm > max_norm else 1.0
+    return scaled(grads, factor), total_norm
+
+
+# --- 13-training/training.ipynb: lr_schedule ---
+
+def lr_schedule(step, max_lr, warmup_steps, total_steps, min_lr=0.0):
+    """Linear warm-up to max_lr, then a cosine decay to min_lr.
+
+    Parameters
+    ----------
+    step : int
+        The step, counted from 0.
+    max_lr : float
+        The learning rate at the end of the warm-up.
+    warmup_steps : int
+        Steps 0 .. warmup_steps - 1 warm up: max_lr * (step + 1) / warmup_steps.
+    total_steps : int
+        The step at which the cosine reaches min_lr (and stays there).
+    min_lr : float, default 0.0
+        The learning rate at the end.
+
+    Returns
+    -------
+    float
+        The learning rate of this step.
+    """
+    if step < warmup_steps:
+        return max_lr * (step + 1) / warmup_steps
+    t = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+    return min_lr + (max_lr - min_lr) * (1 + math.cos(math.pi * t)) / 2
+
+
+# --- 13-training/training.ipynb: adamw_step ---
+
+def adamw_step(params, grads, state, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    """One AdamW update of every array of params (as PyTorch's torch.optim.AdamW).
+
+    Parameters
+    ----------
+    params : dict or list
+        Nested dicts and lists of arrays; non-array entries (e.g. "n_heads") are copied.
+    grads : dict or list
+        The gradients: the structure of params without its non-array entries.
+    state : dict or None
+        None on the first call; afterwards the new_state of the previous call.
+    lr : float
+        The learning rate of this step.
+    betas : (float, float), default (0.9, 0.999)
+        Decay rates of the first and second moments.
+    eps : float, default 1e-8
+        Added to the bias-corrected sqrt(v), outside the square root.
+    weight_decay : float, default 0.0
+        Decoupled decay: p = p - lr * weight_decay * p, before the Adam step.
+
+    Returns
+    -------
+    new_params : dict or list
+        The structure of params with every array updated.
+    new_state : dict
+        The step count and both moments, for the next call.
+
+    A float32 input may give a float32 or a float64 result. Arguments are never
+    modified (write x = x + ..., not x += ...).
+    """
+    beta_1, beta_2 = betas
+    if state is None:
+        state = {"step": 0, "m": None, "v": None}
+    t = state["step"] + 1
+    correction_1, correction_2 = 1 - beta_1**t, 1 - beta_2**t
+
+    def update(p, g, m, v):
+        # Returns (new_p, new_m, new_v) with the structure of p; m and v are None on the first step.
+        if isinstance(p, dict):
+            parts = {
+                k: update(p[k], g[k], None if m is None else m[k], None if v is None else v[k]) for k in p if k in g
+            }
+            new_p = {k: parts[k][0] if k in parts else p[k] for k in p}
+            return new_p, {k: parts[k][1] for k in parts}, {k: parts[k][2] for k in parts}
+        if isinstance(p, (list, tuple)):
+            parts = [
+                update(p[i], g[i], None if m is None else m[i], None if v is None else v[i]) for i in range(len(p))
+            ]
+            return [a for a, _, _ in parts], [b for _, b, _ in parts], [c for _, _, c in parts]
+        g = np.asarray(g)
+        m = (1 - beta_1) * g if m is None else beta_1 * m + (1 - beta_1) * g  # first moment
+        v = (1 - beta_2) * g * g if v is None else beta_2 * v + (1 - beta_2) * g * g  # second moment
+        p = p - lr * weight_decay * p  # decoupled weight decay, on the old parameter
+        p = p - lr * (m / correction_1) / (np.sqrt(v / correction_2) + eps)
+        return p, m, v
+
+    new_params, m, v = update(params, grads, state["m"], state["v"])
+    return new_params, {"step": t, "m": m, "v": v}
+
+
+# --- 13-training/training.ipynb: train_step ---
+
+def train_step(params, state, ids, targets, step, config):
+    """One training step: loss and gradients, clipping, learning rate, AdamW.
+
+    Parameters
+    ----------
+    params : dict
+        Chapter 10's GPT parameters.
+    state : dict or None
+        The optimizer state of adamw_step (None before the first step).
+    ids, targets : ndarray of int, shape (..., n)
+        A batch of inputs and the tokens that should follow each position.
+    step : int
+        The step number, from 0, for the learning-rate schedule.
+    config : dict
+        "max_lr", "warmup_steps", "total_steps" (required); "min_lr", "max_norm",
+        "weight_decay", "ignore_index" (optional).
+
+    Returns
+    -------
+    params : dict
+        The updated parameters.
+    state : dict
+        The new optimizer state.
+    loss : float
+        The loss of the batch before the update.
+
+    Non-array entries of params (e.g. "n_heads") are copied. A float32 model may give
+    float32 or float64 results. Arguments are never modified (write x = x + ...,
+    not x += ...).
+    """
+    loss, grads = gpt_loss_and_grads(ids, targets, params, config.get("ignore_index"))
+    if config.get("max_norm") is not None:
+        grads, _ = clip_grad_norm(grads, config["max_norm"])
+    lr = lr_schedule(step, config["max_lr"], config["warmup_steps"], config["total_steps"], config.get("min_lr", 0.0))
+    params, state = adamw_step(params, grads, state, lr, weight_decay=config.get("weight_decay", 0.0))
+    return params, state, loss

@@ -78,6 +78,13 @@ SPEC = {
         "attention_backward": "(Q, K, V, grad_out, mask=None)",
         "embedding_backward": "(ids, grad_out, vocab_size)",
     },
+    "13-training": {
+        "gpt_loss_and_grads": "(ids, targets, params, ignore_index=None)",
+        "clip_grad_norm": "(grads, max_norm)",
+        "lr_schedule": "(step, max_lr, warmup_steps, total_steps, min_lr=0.0)",
+        "adamw_step": "(params, grads, state, lr, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0)",
+        "train_step": "(params, state, ids, targets, step, config)",
+    },
 }
 
 
