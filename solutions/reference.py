@@ -259,6 +259,44 @@ def bpe_merges(corpus, num_merges):
     return merges
 
 
+# --- 01-tokens/tokens.ipynb: bpe_encode ---
+
+def bpe_encode(text, merges):
+    """Cut a text into BPE symbols by applying the learned merges in order.
+
+    Parameters
+    ----------
+    text : str
+        The text to encode; its words are the tokens of `tokenize`.
+    merges : list of pairs of str
+        The merges in the order they were learned (the result of `bpe_merges`).
+
+    Returns
+    -------
+    list of str
+        The symbols of every word, word after word; each word starts as its
+        characters plus "</w>". An empty text gives [].
+
+    Neither argument is modified.
+    """
+    symbols = []
+    for token in tokenize(text):
+        word = list(token) + ["</w>"]  # characters, then the end-of-word symbol
+        for pair in merges:
+            x, y = tuple(pair)
+            merged, i = [], 0
+            while i < len(word):
+                if i + 1 < len(word) and word[i] == x and word[i + 1] == y:
+                    merged.append(x + y)  # join the pair, then continue after it
+                    i += 2
+                else:
+                    merged.append(word[i])
+                    i += 1
+            word = merged
+        symbols.extend(word)
+    return symbols
+
+
 # --- 02-qkv/qkv.ipynb: project_qkv ---
 
 def project_qkv(X, W_q, W_k, W_v):
@@ -494,6 +532,35 @@ def additive_mask(mask):
     return np.where(mask, 0.0, -np.inf)  # same shape as mask
 
 
+# --- 04-masking/masking.ipynb: decode_mask ---
+
+def decode_mask(n_q, n_k):
+    """Causal mask of the last n_q queries of a sequence of n_k tokens (KV-cache decoding).
+
+    Parameters
+    ----------
+    n_q : int
+        Number of new queries, the last n_q tokens of the sequence; 0 <= n_q <= n_k.
+    n_k : int
+        Number of keys: the cached tokens plus the new ones.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_q, n_k)
+        mask[i, j] is True when j <= n_k - n_q + i (query i is the token at
+        position n_k - n_q + i and may attend to itself and the tokens before it).
+
+    Raises
+    ------
+    ValueError
+        Unless 0 <= n_q <= n_k.
+    """
+    if not 0 <= n_q <= n_k:
+        raise ValueError(f"need 0 <= n_q <= n_k, got n_q = {n_q}, n_k = {n_k}")
+    positions = np.arange(n_q)[:, None] + (n_k - n_q)  # (n_q, 1) absolute position of each query
+    return np.arange(n_k)[None, :] <= positions  # (n_q, n_k)
+
+
 # --- 05-multi-head/multi_head.ipynb: split_heads ---
 
 def split_heads(X, n_heads):
@@ -630,6 +697,65 @@ def mha_param_count(d_model, n_heads, bias=True):
     matrices = 4 * d_model * d_model  # W_q, W_k, W_v, W_o
     biases = 4 * d_model if bias else 0  # b_q, b_k, b_v, b_o
     return int(matrices + biases)
+
+
+# --- 05-multi-head/multi_head.ipynb: grouped_query_attention ---
+
+def grouped_query_attention(X_q, X_kv, params, n_heads, n_kv_heads, mask=None):
+    """Grouped-query attention: n_heads query heads share n_kv_heads key/value heads.
+
+    Parameters
+    ----------
+    X_q : ndarray, shape (..., n_q, d_model)
+        The tokens that ask (queries).
+    X_kv : ndarray, shape (..., n_k, d_model)
+        The tokens that are looked at (keys and values).
+    params : dict
+        "W_q", "W_o" of shape (d_model, d_model); "W_k", "W_v" of shape
+        (d_model, n_kv_heads * d_head) with d_head = d_model // n_heads; optional
+        biases "b_q", "b_o" (d_model,) and "b_k", "b_v" (n_kv_heads * d_head,);
+        a missing bias is zero.
+    n_heads : int
+        Number of query heads; must divide d_model.
+    n_kv_heads : int
+        Number of key/value heads; must divide n_heads. Query head i uses
+        key/value head i // (n_heads // n_kv_heads).
+    mask : ndarray of bool, broadcastable to (..., n_q, n_k), optional
+        True where a query may attend to a key; the same mask for every head.
+
+    Returns
+    -------
+    output : ndarray, shape (..., n_q, d_model)
+    weights : ndarray, shape (..., n_heads, n_q, n_k)
+        The attention weights of every query head.
+
+    A float32 input may give a float32 or a float64 result. The arguments are
+    never modified.
+
+    Raises
+    ------
+    ValueError
+        If n_kv_heads does not divide n_heads.
+    """
+    if n_kv_heads < 1 or n_heads % n_kv_heads != 0:
+        raise ValueError(f"n_kv_heads = {n_kv_heads} does not divide n_heads = {n_heads}")
+    X_q, X_kv = np.asarray(X_q), np.asarray(X_kv)
+    Q = X_q @ params["W_q"] + params.get("b_q", 0.0)  # (..., n_q, d_model)
+    K = X_kv @ params["W_k"] + params.get("b_k", 0.0)  # (..., n_k, n_kv_heads * d_head)
+    V = X_kv @ params["W_v"] + params.get("b_v", 0.0)  # (..., n_k, n_kv_heads * d_head)
+    Q = split_heads(Q, n_heads)  # (..., n_heads, n_q, d_head)
+    K = split_heads(K, n_kv_heads)  # (..., n_kv_heads, n_k, d_head)
+    V = split_heads(V, n_kv_heads)  # (..., n_kv_heads, n_k, d_head)
+    group = n_heads // n_kv_heads
+    K = np.repeat(K, group, axis=-3)  # (..., n_heads, n_k, d_head) query head i gets head i // group
+    V = np.repeat(V, group, axis=-3)  # (..., n_heads, n_k, d_head)
+    if mask is not None:
+        mask = np.asarray(mask)[..., None, :, :]  # (..., 1, n_q, n_k) the same mask for every head
+    heads, weights = scaled_dot_product_attention(
+        Q, K, V, mask
+    )  # (..., n_heads, n_q, d_head), (..., n_heads, n_q, n_k)
+    output = merge_heads(heads) @ params["W_o"] + params.get("b_o", 0.0)  # (..., n_q, d_model)
+    return output, weights
 
 
 # --- 06-positions/positions.ipynb: sinusoidal_positional_encoding ---

@@ -21,6 +21,7 @@ SPEC = {
         "embed": "(ids, E)",
         "cosine_similarity": "(a, b)",
         "bpe_merges": "(corpus, num_merges)",
+        "bpe_encode": "(text, merges)",
     },
     "02-qkv": {"project_qkv": "(X, W_q, W_k, W_v)", "attention_scores": "(Q, K)"},
     "03-attention": {
@@ -28,12 +29,18 @@ SPEC = {
         "scaled_dot_product_attention": "(Q, K, V, mask=None)",
         "softmax_jacobian": "(p)",
     },
-    "04-masking": {"causal_mask": "(n)", "padding_mask": "(lengths, max_len)", "additive_mask": "(mask)"},
+    "04-masking": {
+        "causal_mask": "(n)",
+        "padding_mask": "(lengths, max_len)",
+        "additive_mask": "(mask)",
+        "decode_mask": "(n_q, n_k)",
+    },
     "05-multi-head": {
         "split_heads": "(X, n_heads)",
         "merge_heads": "(X)",
         "multi_head_attention": "(X_q, X_kv, params, n_heads, mask=None)",
         "mha_param_count": "(d_model, n_heads, bias=True)",
+        "grouped_query_attention": "(X_q, X_kv, params, n_heads, n_kv_heads, mask=None)",
     },
     "06-positions": {
         "sinusoidal_positional_encoding": "(seq_len, d_model, base=10000.0)",
