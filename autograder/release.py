@@ -79,7 +79,7 @@ def _write_if_changed(path: Path, data: bytes, changed: list[Path]) -> None:
     changed.append(path)
 
 
-def _postprocess(nb: dict) -> dict:
+def _postprocess(nb: dict, data_files: tuple[str, ...] = ()) -> dict:
     """Make a released notebook friendly for students and for the book build."""
     for cell in nb["cells"]:
         meta = cell.get("metadata", {})
@@ -96,7 +96,7 @@ def _postprocess(nb: dict) -> dict:
             ]
             cell["source"] = "\n".join(lines).rstrip()
     # Checks that report instead of stopping "Run all", and a "Check your work" table at the end.
-    add_to_notebook(nb)
+    add_to_notebook(nb, data_files)
     ids = [c.get("id") for c in nb["cells"] if c.get("id")]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:  # Jupyter refuses such a notebook; the source's ids may clash with the inserted cells'
@@ -236,17 +236,19 @@ def release(
                 raise ReleaseError(f"nbgrader could not release {a}: {result.get('error') or result.get('log')}")
             out_dir = root / "release" / a
             produced = set()
+            made = figure_data(solutions / a, reference)
+            shipped = {p.name for p in out_dir.rglob("*") if p.is_file() and p.suffix != ".ipynb"} | set(made)
             for src in sorted(out_dir.rglob("*")):
                 if src.is_dir() or SKIP_DIRS & set(src.parts):
                     continue
                 rel = src.relative_to(out_dir)
                 produced.add(rel)
                 if src.suffix == ".ipynb":
-                    data = _dump(_postprocess(json.loads(src.read_text(encoding="utf-8"))))
+                    data = _dump(_postprocess(json.loads(src.read_text(encoding="utf-8")), tuple(sorted(shipped))))
                 else:
                     data = src.read_bytes()
                 _write_if_changed(book / a / rel, data, changed)
-            for name, data in figure_data(solutions / a, reference).items():
+            for name, data in made.items():
                 produced.add(Path(name))
                 _write_if_changed(book / a / name, data, changed)
             for old in sorted((book / a).rglob("*")):

@@ -193,8 +193,20 @@ def _new_cell(cell_type: str, source: str, kind: str, cell_id: str, tags: list[s
     return cell
 
 
-def add_to_notebook(nb: dict) -> dict:
-    """Insert the course-helpers and "Check your work" cells and wrap tests and demos (in place)."""
+def data_files_source(names: list[str]) -> str:
+    """A note listing the files shipped next to the notebook, each a link (a download in the book)."""
+    links = ", ".join(f"[{n}]({n})" for n in names)
+    return (
+        f"**Files this notebook reads.** {links}: keep them in the same folder as the notebook "
+        "(on Colab, upload them with the folder icon on the left before running the cells). "
+        "Figures that need them say so when they are missing."
+    )
+
+
+def add_to_notebook(nb: dict, data_files: list[str] | tuple[str, ...] = ()) -> dict:
+    """Insert the course-helpers and "Check your work" cells and wrap tests and demos (in place).
+
+    ``data_files`` (shipped next to the notebook) are linked from a note after the helpers."""
     cells = nb["cells"]
     tests, questions = [], []
     from_data: set[str] = set()  # names set by cells that may fail (a missing data file, a stub)
@@ -225,6 +237,9 @@ def add_to_notebook(nb: dict) -> dict:
     if setup_at is None:
         raise ValueError("a course notebook needs a setup cell (tag 'setup') before the helpers can go in")
     cells.insert(setup_at + 1, _new_cell("code", KIT_SOURCE.rstrip(), "helpers", "course-kit", ["remove-cell"]))
+    if data_files:
+        note = _new_cell("markdown", data_files_source(sorted(data_files)), "data-files", "course-data-files", [])
+        cells.insert(setup_at + 2, note)
     cells.append(_new_cell("markdown", CHECK_INTRO, "check-intro", "check-your-work-intro", []))
     cells.append(_new_cell("code", check_source(tests, questions), "check", "check-your-work", ["remove-output"]))
     return nb
