@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import functools
 import json
 import os
 import subprocess
@@ -78,9 +79,17 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def scores_by_student(out: Path) -> dict[str, dict[str, dict[str, str]]]:
-    """scores.csv as {student: {grade_id: row}}."""
+    """scores.csv as {student: {grade_id: row}} (parsed once per version of the file: hundreds of
+    parametrised tests read the same graded class; treat the result as read-only)."""
+    path = Path(out) / "scores.csv"
+    stat = path.stat()
+    return _scores_by_student(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _scores_by_student(path: str, mtime_ns: int, size: int) -> dict[str, dict[str, dict[str, str]]]:
     table: dict[str, dict[str, dict[str, str]]] = {}
-    for row in read_csv(out / "scores.csv"):
+    for row in read_csv(Path(path)):
         table.setdefault(row["student_id"], {})[row["grade_id"]] = row
     return table
 

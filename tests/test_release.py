@@ -43,7 +43,8 @@ def test_stamps_skip_unchanged_chapters_but_never_a_changed_one(tmp_path, monkey
     import autograder.release as rel
 
     solutions, book, stamps = tmp_path / "solutions", tmp_path / "book", tmp_path / "stamps.json"
-    shutil.copytree(SOLUTIONS, solutions)
+    for chapter in ("02-qkv", "03-attention", "04-masking"):  # enough to see which ones are released again
+        shutil.copytree(SOLUTIONS / chapter, solutions / chapter)
     release(solutions, book, stamps=stamps)
     generated = []
     real_api = rel._nbgrader_api
