@@ -39,7 +39,7 @@ class NotebookContract:
     answer_sources: dict[str, str] = field(repr=False)  # the reference solutions
     setup_sources: tuple[str, ...] = field(repr=False)
     tests: tuple[TestCell, ...] = ()
-    locked_ids: frozenset[str] = frozenset()  # read-only code cells the grader never runs
+    locked_ids: frozenset[str] = frozenset()  # read-only code cells (nbgrader `locked`) the grader never runs
     locked_sources: frozenset[str] = field(default=frozenset(), repr=False)
 
     @property
@@ -89,8 +89,10 @@ def load_contract(path: Path, assignment: str | None = None) -> NotebookContract
                 )
             )
         else:
-            if gid:
-                locked_ids.add(gid)
+            if gid and meta.get("locked"):
+                locked_ids.add(gid)  # read-only: never run, whatever a submission's copy says
+            # An editable course cell (a switch, an optional exercise) is skipped while unchanged
+            # and run as the student's own cell once edited.
             locked_sources.add(_source(cell).strip())
             if SETUP_TAG in tags:
                 setup.append(_source(cell))

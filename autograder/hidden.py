@@ -80,6 +80,21 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
         return bool(np.allclose(a.astype(np.complex128), b.astype(np.complex128), rtol=rtol, atol=atol, equal_nan=True))
 
 
+def _number(x, other=None) -> str:
+    """One entry as a student reads it (0.212374, not np.float64(0.2123742175631865)), with as many
+    digits as it takes to tell it from ``other``."""
+    x = np.asarray(x)
+    if x.ndim or x.dtype.kind not in "biufc":
+        return repr(x.tolist())
+    if x.dtype.kind in "biu":
+        return str(int(x))
+    for digits in (6, 9, 12, 17):
+        text = f"{x.item():.{digits}g}"
+        if other is None or text != f"{np.asarray(other).item():.{digits}g}":
+            break
+    return text
+
+
 def check_close(
     actual,
     expected,
@@ -118,7 +133,7 @@ def check_close(
     if bad_nan.any():
         where = tuple(int(i) for i in np.argwhere(bad_nan)[0])
         raise AssertionError(
-            f"{what} contains NaN (first at index {where}) where the expected value is {expected[where]}."
+            f"{what} contains NaN (first at index {where}) where the expected value is {_number(expected[where])}."
             + (f" {hint}" if hint else " Look for 0/0 or inf - inf in your computation.")
         )
     if _close(arr, expected, rtol, atol):
@@ -131,7 +146,7 @@ def check_close(
     share = mismatched.mean()
     raise AssertionError(
         f"{what} does not match the expected values: {mismatched.sum()} of {mismatched.size} entries "
-        f"({share:.0%}) differ; the first is at index {where}: got {got!r}, expected {want!r}"
+        f"({share:.0%}) differ; the first is at index {where}: got {_number(got, want)}, expected {_number(want, got)}"
         f" (largest difference {np.max(diff):.3g})." + (f" {hint}" if hint else "")
     )
 

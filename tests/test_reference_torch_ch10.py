@@ -7,7 +7,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from autograder import SOLUTIONS
+from autograder import BOOK, SOLUTIONS
 from autograder.hidden import ref
 
 torch = pytest.importorskip("torch")
@@ -16,7 +16,7 @@ D_MODEL, N_HEADS, D_FF = 16, 4, 24
 
 
 def _train_model_module():
-    spec = importlib.util.spec_from_file_location("train_model", SOLUTIONS / "models" / "train_sorter.py")
+    spec = importlib.util.spec_from_file_location("train_model", BOOK / "scripts" / "train_sorter.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

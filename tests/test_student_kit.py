@@ -172,3 +172,19 @@ def test_the_grader_ignores_the_course_cells_of_a_released_and_filled_notebook(t
     # An edited helpers cell is the student's own code: it runs, and its imports are noticed.
     assert float(grades["edited-helpers"][CHAPTER]) == contract.max_points
     assert "imports outside the allowed modules" in grades["edited-helpers"]["flags"]
+
+
+# A code comment that asks the student to change the cell: a switch, a list to fill in, a stub.
+ASKS_FOR_AN_EDIT = re.compile(r"#.*\b(?:set to True|e\.g\.|Replace None|Start from a copy)", re.IGNORECASE)
+
+
+def test_cells_that_ask_for_an_edit_can_be_edited():
+    asked = 0
+    for path in sorted(BOOK.glob("*/*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code" and ASKS_FOR_AN_EDIT.search(_src(cell)):
+                asked += 1
+                assert cell["metadata"].get("editable", True), (
+                    f"{path.relative_to(BOOK)} cell {cell.get('id')} asks for an edit but Jupyter will refuse one"
+                )
+    assert asked >= 20, "the pattern no longer finds the switches and quiz cells"

@@ -1,9 +1,9 @@
 """What students read never mentions the test suite, the grader's internals or instructors' scripts.
 
 Students read the released notebooks (book/<chapter>/<notebook>.ipynb, every cell they see) and
-the book's own pages (book/*.md). How grading works for them is told once, in book/intro.md,
-in their terms: visible tests, more checks when graded, correct versions of other functions
-standing in for theirs.
+the book's own pages (book/*.md) with the scripts they show (book/scripts/). How grading works
+for them is told once, in book/intro.md, in their terms: visible tests, more checks when graded,
+correct versions of other functions standing in for theirs.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ BEHIND_THE_SCENES = [
     r"\bsandbox",
     r"\bsolutions/",
     r"\breference (?:solution|implementation|version)s?\b",
-    r"\b(?:training|instructors?'?) scripts?\b",
+    r"\binstructors?'? scripts?\b",
+    r"\bscripts? (?:that|which) stays? with\b",
 ]
 # The intro may say that "your instructor" grades; a chapter has no reason to.
 CHAPTER_ONLY = [r"\binstructors?\b"]
@@ -44,7 +45,7 @@ def student_texts() -> list[tuple[str, str, list[str]]]:
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             where = f"{path.relative_to(BOOK)} cell {cell.get('id')}"
             texts.append((where, _source(cell), BEHIND_THE_SCENES + CHAPTER_ONLY))
-    for path in sorted(BOOK.glob("*.md")):
+    for path in sorted([*BOOK.glob("*.md"), *BOOK.glob("scripts/*.py")]):
         texts.append((str(path.relative_to(BOOK)), path.read_text(encoding="utf-8"), BEHIND_THE_SCENES))
     return texts
 
@@ -70,7 +71,7 @@ def test_there_are_released_notebooks_and_pages_to_check():
         "except ValueError:  # RuntimeError: what the grader's cross_entropy raised",
         "Measured with the course's reference implementation, greedy decoding sorts",
         "a GPT trained with PyTorch (by a short script that stays with the instructors)",
-        "# Read a model saved by the training script",
+        "# Read a model saved by the instructors' script",
     ],
 )
 def test_the_check_finds_instructor_talk(line):
