@@ -169,6 +169,26 @@ MISTAKES = [
         ("ignored", "mean was taken"),
     ),
     Mistake(
+        "gpt_loss_and_grads",
+        "residual_path_dropped",
+        "sends the gradient between a block's sublayers only through the feed-forward branch, dropping the residual path",
+        _LOSS.replace(
+            "grad_mid = grad_x + grad_h_ff  # (..., n, d_model) the residual path and the feed-forward path",
+            "grad_mid = grad_h_ff  # (..., n, d_model)",
+        ),
+        ("residual paths",),
+    ),
+    Mistake(
+        "gpt_loss_and_grads",
+        "query_path_only",
+        "keeps only the query projection's share of the gradient reaching the layer norm's output",
+        _LOSS.replace(
+            "grad_h = grad_h + grad_in  # (..., n, d_model) h feeds all three projections",
+            'grad_h = grad_in if name == "q" else grad_h  # (..., n, d_model)',
+        ),
+        ("three projections",),
+    ),
+    Mistake(
         "clip_grad_norm",
         "per_array",
         "clips each array to max_norm on its own instead of using the global norm",
