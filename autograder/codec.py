@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 
 import numpy as np
@@ -38,6 +39,25 @@ class Handle:
 
     def __repr__(self) -> str:
         return f"Handle({self.id})"
+
+
+def read_exact_blocking(fd: int, n: int) -> bytes:
+    """Exactly ``n`` bytes from a blocking pipe (the worker side); EOFError when it closes first."""
+    chunks = []
+    while n:
+        b = os.read(fd, min(n, 1 << 20))
+        if not b:
+            raise EOFError
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+def write_all_blocking(fd: int, data: bytes) -> None:
+    """All of ``data`` to a blocking pipe (the worker side)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def encode(obj, callables: list | None = None) -> bytes:

@@ -19,23 +19,6 @@ MAX_RESULT_BYTES = 64 * 1024 * 1024
 PR_SET_PDEATHSIG = 1
 
 
-def _read_exact(fd, n):
-    chunks = []
-    while n:
-        b = os.read(fd, min(n, 1 << 20))
-        if not b:
-            raise EOFError
-        chunks.append(b)
-        n -= len(b)
-    return b"".join(chunks)
-
-
-def _write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 def main():
     import ctypes
     import importlib.util
@@ -52,10 +35,10 @@ def main():
     spec.loader.exec_module(ref)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     warnings.simplefilter("ignore")
-    _write_all(wfd, b"R")  # ready: the grader does not charge the start-up to any test
+    codec.write_all_blocking(wfd, b"R")  # ready: the grader does not charge the start-up to any test
     while True:
         try:
-            msg = codec.decode(codec.read_message(lambda n: _read_exact(rfd, n)))
+            msg = codec.decode(codec.read_message(lambda n: codec.read_exact_blocking(rfd, n)))
         except EOFError:
             return
         try:
@@ -69,7 +52,7 @@ def main():
                 )
         except Exception as e:  # noqa: BLE001 - re-raised, same builtin type, in the student's code
             data = codec.encode({"ok": False, "error": {"type": type(e).__name__, "message": str(e)[:2000]}})
-        _write_all(wfd, data)
+        codec.write_all_blocking(wfd, data)
 
 
 if __name__ == "__main__":

@@ -55,23 +55,13 @@ class Channel:
         self.rfd, self.wfd = rfd, wfd
 
     def _read_exact(self, n):
-        chunks = []
-        while n:
-            b = os.read(self.rfd, min(n, 1 << 20))
-            if not b:
-                raise EOFError
-            chunks.append(b)
-            n -= len(b)
-        return b"".join(chunks)
+        return codec.read_exact_blocking(self.rfd, n)
 
     def recv(self):
         return codec.decode(codec.read_message(self._read_exact), make_handle=self._stub)
 
     def send(self, obj):
-        data = codec.encode(obj)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.wfd, view) :]
+        codec.write_all_blocking(self.wfd, codec.encode(obj))
 
     def _stub(self, handle_id):
         channel = self
