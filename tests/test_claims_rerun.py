@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 
 import numpy as np
 import pytest
@@ -72,7 +73,7 @@ def test_the_kit_runs_the_experiments_of_the_stored_curves(claims):
 )
 def test_a_rerun_with_the_students_train_step_repeats_the_course_run(claims, experiment, variant):
     ns = notebook(claims)
-    mine = ns["run_variant"](experiment, variant, seed=1, steps=4)
+    mine, _ = ns["run_variant"](experiment, variant, seed=1, steps=4)
     exp = claims.EXPERIMENTS[experiment]
     heldout = np.random.default_rng(1).integers(0, 10, size=(500, 8))
     banned = {d.tobytes() for d in heldout}
@@ -95,10 +96,12 @@ def test_a_rerun_with_the_students_train_step_repeats_the_course_run(claims, exp
 def test_check_variant_passes_a_right_variant_and_names_a_wrong_one(claims, capsys):
     notebook(claims)["check_variant"]()
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "default switches: loss and gradients the same as your gpt_loss_and_grads"
-    assert lines[1:] == [
-        f"{s}: gradients agree with central differences of its loss"
-        for s in ("scale=False", "norm_first=False", "residual=False")
+    assert lines == [
+        "default switches: loss and gradients the same as your gpt_loss_and_grads",
+        "scale=False: gradients agree with central differences of its loss",
+        "norm_first=False: gradients agree with central differences of its loss",
+        "residual=False: gradients agree with central differences of its loss",
+        "(the forward passes of norm_first=False and residual=False are checked only through their gradients)",
     ]
 
     class ForgetsTheChainRule(claims.Variant):  # unscaled scores, but the gradient of Q not multiplied by sqrt(d_k)
@@ -113,6 +116,18 @@ def test_check_variant_passes_a_right_variant_and_names_a_wrong_one(claims, caps
     notebook(claims, ForgetsTheChainRule)["check_variant"]()
     out = capsys.readouterr().out
     assert "scale=False: gradients differ (by up to" in out and "residual=False: gradients agree" in out
+
+    class ScalesByTheModelWidth(claims.Variant):  # sqrt(d_model) where the scale is sqrt(d_k), one head's size
+        def _attn(self, h, a, n_heads, mask):
+            out, cache = super()._attn(h, a, n_heads, mask)
+            if self.scale:
+                return out, cache
+            wide = claims.Variant(self.ref, scale=True)
+            wide_a = {**a, "W_q": a["W_q"] * math.sqrt(h.shape[-1]), "b_q": a["b_q"] * math.sqrt(h.shape[-1])}
+            return wide._attn(h, wide_a, n_heads, mask)[0], cache
+
+    notebook(claims, ScalesByTheModelWidth)["check_variant"]()
+    assert "scale=False: the loss differs by" in capsys.readouterr().out
     notebook(claims, IgnoresTheSwitches)["check_variant"]()
     assert (
         "norm_first=False: the same loss as the default model, so the switch changes nothing yet"
@@ -132,3 +147,17 @@ def test_the_kit_says_so_when_train_step_does_not_call_the_loss_by_name(claims):
     ns["train_step"] = train_step
     with pytest.raises(RuntimeError, match="never called gpt_loss_and_grads by name"):
         ns["run_variant"]("residual", "no_residual", steps=2)
+
+
+def test_a_rerun_prints_the_course_runs_of_the_same_seeds_and_the_exact_match_of_pre_ln_runs(claims, capsys):
+    ns = notebook(claims)
+    ns["plt"].show = lambda: None
+    ns["stored"] = {"residual.residual.loss": np.array([[1.0] * 12, [2.0] * 12, [3.0] * 12])}  # seeds 0, 1, 2
+    ns["exact_match"] = lambda params, digits: 0.5
+    ns["rerun"]("residual", variants=["residual"], seeds=(1,), steps=12)
+    out = capsys.readouterr().out
+    assert "(the course's, same seeds: 2.000)" in out, out
+    assert "exact match 50.0%" in out, out
+    ns["stored"] = {"residual.no_residual.loss": np.ones((3, 12))}
+    ns["rerun"]("residual", variants=["no_residual"], seeds=(0,), steps=12)
+    assert "exact match" not in capsys.readouterr().out  # no forward pass for a model without residuals
