@@ -62,7 +62,7 @@ def find_leaks(html_root: Path, solutions: Path = SOLUTIONS, cache: Path | None 
     import json
 
     needles = sorted(solution_lines(solutions))
-    variants = sorted({v for n in needles for v in (n, json_escaped(n))})
+    variants = sorted({v for n in needles for v in json_variants(n)})
     key = hashlib.sha256("\n".join(variants).encode()).hexdigest()
     known: dict = {}
     if cache and cache.exists():
@@ -95,10 +95,11 @@ def find_leaks(html_root: Path, solutions: Path = SOLUTIONS, cache: Path | None 
     return leaks
 
 
-def json_escaped(s: str) -> str:
+def json_variants(s: str) -> set[str]:
+    """``s`` as it may stand inside a JSON file: escaped with or without non-ASCII escapes."""
     import json
 
-    return json.dumps(s)[1:-1]
+    return {s, json.dumps(s)[1:-1], json.dumps(s, ensure_ascii=False)[1:-1]}
 
 
 def build(strict: bool = True) -> Path:

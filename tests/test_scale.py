@@ -18,11 +18,8 @@ SAMPLE = REPO / "examples" / "submissions"
 
 
 @pytest.fixture(scope="module")
-def full_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("full") / "out"
-    proc = support.run_cli("grade", str(SAMPLE), "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
-    return out, proc
+def full_run(sample_graded):
+    return sample_graded
 
 
 def test_progress_is_one_plain_line_per_notebook_when_not_a_terminal(full_run):
@@ -32,24 +29,26 @@ def test_progress_is_one_plain_line_per_notebook_when_not_a_terminal(full_run):
     assert "nb/s" in lines[-1]
 
 
-def test_shards_merged_give_the_same_grades_as_one_run(full_run, tmp_path):
-    out, _ = full_run
+def test_shards_merged_give_the_same_grades_as_one_run(few_students, tmp_path):
+    subs, expected = few_students
     for i in (1, 2, 3):
-        proc = support.run_cli("grade", str(SAMPLE), "--out", str(tmp_path / f"s{i}"), "--shard", f"{i}/3")
+        proc = support.run_cli("grade", str(subs), "--out", str(tmp_path / f"s{i}"), "--shard", f"{i}/3")
         assert proc.returncode == 0, proc.stderr
     students = [set(support.grades_by_student(tmp_path / f"s{i}")) for i in (1, 2, 3)]
-    assert not (students[0] & students[1]) and not (students[1] & students[2]), "shards overlap"
+    assert sum(map(len, students)) == len(set().union(*students)) == len(support.FEW), (
+        "shards overlap or miss a student"
+    )
     proc = support.run_cli("merge", *(str(tmp_path / f"s{i}") for i in (1, 2, 3)), "--out", str(tmp_path / "all"))
     assert proc.returncode == 0, proc.stderr
     for name in ("grades.csv", "scores.csv"):
-        assert (tmp_path / "all" / name).read_text() == (out / name).read_text()
+        assert support.csv_rows_of(tmp_path / "all" / name, support.FEW) == expected[name]
 
 
-def test_a_killed_run_continues_where_it_stopped(full_run, tmp_path):
-    out, _ = full_run
+def test_a_killed_run_continues_where_it_stopped(few_students, tmp_path):
+    subs, expected = few_students
     resumed = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "autograder", "grade", str(SAMPLE), "--out", str(resumed), "--jobs", "1"]
+    cmd = [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(resumed), "--jobs", "1"]
     proc = subprocess.Popen(
         cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -59,12 +58,14 @@ def test_a_killed_run_continues_where_it_stopped(full_run, tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done = len(list((resumed / "_results").glob("*.json")))
-    assert done >= 3, "the first run should have finished some notebooks before it was killed"
-    again = support.run_cli("grade", str(SAMPLE), "--out", str(resumed))
+    assert 3 <= done < len(support.FEW) * len(support.course()), (
+        "the first run should have been killed part way through"
+    )
+    again = support.run_cli("grade", str(subs), "--out", str(resumed))
     assert again.returncode == 0, again.stderr
     assert f"{done} reused" in again.stdout or "reused from an earlier run" in again.stdout
     for name in ("grades.csv", "scores.csv"):
-        assert (resumed / name).read_text() == (out / name).read_text()
+        assert support.csv_rows_of(resumed / name, support.FEW) == expected[name]
 
 
 def test_lms_exports_match_the_grades(full_run):
