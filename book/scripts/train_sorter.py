@@ -7,7 +7,7 @@ numpy `gpt_forward` of chapter 10 computes exactly the same function. Chapter 13
 trains the same model with numpy functions you write; this script is the same
 training loop with PyTorch's building blocks.
 
-Needs PyTorch (the CPU build is enough); about two minutes on one core:
+Needs PyTorch (the CPU build is enough); about 40 seconds on one core:
 
     python train_sorter.py                                # writes sorter.npz here
     python train_sorter.py --compare ../10-gpt/sorter.npz  # and checks it against the shipped file
