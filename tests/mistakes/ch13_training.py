@@ -555,4 +555,47 @@ DEGENERATE = [
     return params, state, loss
 """,
     ),
+    Degenerate(
+        "gpt_loss_and_grads",
+        "ignores_blocks",
+        "the loss and gradients of the model without its blocks, zero gradients for every block",
+        _LOSS.replace("def gpt_loss_and_grads(", "def _without_blocks(")
+        + """
+
+def gpt_loss_and_grads(ids, targets, params, ignore_index=None):
+    def zeros(tree):
+        return {k: zeros(v) for k, v in tree.items()} if isinstance(tree, dict) else np.zeros_like(tree)
+
+    loss, grads = _without_blocks(ids, targets, {**params, "blocks": []}, ignore_index)
+    grads["blocks"] = [zeros(block) for block in params["blocks"]]
+    return loss, grads
+""",
+    ),
+    Degenerate(
+        "clip_grad_norm",
+        "ignores_max_norm",
+        "clips to a norm of 1 whatever max_norm is",
+        _CLIP.replace(
+            "factor = max_norm / total_norm if total_norm > max_norm else 1.0",
+            "factor = 1.0 / total_norm if total_norm > 1.0 else 1.0",
+        ),
+    ),
+    Degenerate(
+        "lr_schedule",
+        "ignores_max_lr",
+        "a schedule that peaks at 1 whatever max_lr is",
+        _LR.replace("    if step < warmup_steps:", "    max_lr = 1.0\n    if step < warmup_steps:"),
+    ),
+    Degenerate(
+        "adamw_step",
+        "ignores_betas_and_eps",
+        "AdamW with the default betas and eps whatever the arguments say",
+        _ADAMW.replace("    beta_1, beta_2 = betas\n", "    beta_1, beta_2 = 0.9, 0.999\n    eps = 1e-8\n"),
+    ),
+    Degenerate(
+        "train_step",
+        "ignores_state",
+        "every step a first AdamW step: the optimizer state passed in is ignored",
+        _TRAIN.replace("adamw_step(params, grads, state, lr,", "adamw_step(params, grads, None, lr,"),
+    ),
 ]
